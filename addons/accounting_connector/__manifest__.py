@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Accounting Connector",
+    "summary": "Task queue per dossier to the accounting package, with instructions",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "Dutch Accounting Suite",
+    "license": "LGPL-3",
+    "depends": ["account", "mail"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "views/accounting_dossier_views.xml",
+        "views/accounting_connector_menus.xml",
+    ],
+    "demo": ["demo/accounting_connector_demo.xml"],
+}

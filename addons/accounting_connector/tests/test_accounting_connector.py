@@ -1,0 +1,42 @@
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingDossierAccess(TransactionCase):
+    """Who sees the addon's menu and records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env,
+            login="accounting_connector_accountant",
+            groups="account.group_account_invoice",
+        )
+        cls.employee = new_test_user(
+            cls.env, login="accounting_connector_employee", groups="base.group_user"
+        )
+        cls.other_company = cls.env["res.company"].create({"name": "Other BV"})
+        cls.record = cls.env["accounting.dossier"].create({"name": "Ours"})
+        cls.foreign = cls.env["accounting.dossier"].create(
+            {"name": "Theirs", "company_id": cls.other_company.id}
+        )
+
+    def test_accountant_sees_menu_in_dutch(self):
+        menu = self.env.ref("accounting_connector.accounting_connector_menu")
+        visible = self.env["ir.ui.menu"].with_user(self.accountant)._visible_menu_ids()
+        self.assertIn(menu.id, visible)
+        self.assertEqual(menu.with_context(lang="nl_NL").name, "Dossiers")
+
+    def test_employee_without_accounting_rights_cannot_read(self):
+        menu = self.env.ref("accounting_connector.accounting_connector_menu")
+        visible = self.env["ir.ui.menu"].with_user(self.employee)._visible_menu_ids()
+        self.assertNotIn(menu.id, visible)
+        with self.assertRaises(AccessError):
+            self.record.with_user(self.employee).read(["name"])
+
+    def test_records_of_other_companies_are_hidden(self):
+        found = self.env["accounting.dossier"].with_user(self.accountant).search([])
+        self.assertIn(self.record, found)
+        self.assertNotIn(self.foreign, found)

@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "CCV Moneybird Sync",
+    "summary": "CCV Online Payments registered once on open Moneybird invoices",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "Dutch Accounting Suite",
+    "license": "LGPL-3",
+    "depends": ["account", "mail"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "views/ccv_moneybird_connection_views.xml",
+        "views/ccv_moneybird_sync_menus.xml",
+    ],
+    "demo": ["demo/ccv_moneybird_sync_demo.xml"],
+}

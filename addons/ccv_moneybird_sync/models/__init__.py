@@ -1,0 +1,1 @@
+from . import ccv_moneybird_connection

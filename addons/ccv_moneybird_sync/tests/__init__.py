@@ -1,0 +1,1 @@
+from . import test_ccv_moneybird_sync

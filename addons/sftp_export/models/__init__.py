@@ -1,0 +1,1 @@
+from . import sftp_export_server
