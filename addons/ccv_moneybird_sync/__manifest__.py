@@ -11,7 +11,9 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/ccv_moneybird_connection_views.xml",
+        "views/ccv_payment_views.xml",
         "views/ccv_moneybird_sync_menus.xml",
     ],
     "demo": ["demo/ccv_moneybird_sync_demo.xml"],

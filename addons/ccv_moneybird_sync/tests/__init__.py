@@ -1,1 +1,4 @@
 from . import test_ccv_moneybird_sync
+from . import test_clients
+from . import test_http
+from . import test_sync

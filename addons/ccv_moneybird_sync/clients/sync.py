@@ -1,0 +1,194 @@
+"""Decide what happens to one successful CCV payment in Moneybird (no ORM).
+
+The model orchestrates (which payments, storing results); this decides and talks to
+Moneybird through :class:`MoneybirdClient`.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from .errors import ApiError, AuthorizationRevoked, Unprocessable
+from .matcher import OpenInvoiceIndex, candidate_numbers, has_payment, money
+
+_logger = logging.getLogger(__name__)
+
+DONE = "done"
+ERROR = "error"
+
+# Reason codes; the model turns them into sentences a bookkeeper understands.
+NO_OPEN_INVOICE = "no_open_invoice"
+INVOICE_ALREADY_PAID = "invoice_already_paid"
+AMOUNT_MISMATCH = "amount_mismatch"
+CURRENCY_MISMATCH = "currency_mismatch"
+NO_FINANCIAL_ACCOUNT = "no_financial_account"
+MONEYBIRD_REFUSED = "moneybird_refused"
+AUTHORIZATION_REVOKED = "authorization_revoked"
+TEMPORARY = "temporary"
+REGISTERED = "registered"
+ALREADY_REGISTERED = "already_registered"
+
+# Errors that go away by themselves: tried again by the nightly recheck.
+TRANSIENT_REASONS = (TEMPORARY,)
+# Lookups by number when a payment matches no open invoice (each costs one request).
+MAX_NUMBER_LOOKUPS = 2
+# How far back open invoices are read (Moneybird's default period is this year only).
+PERIOD_YEARS = 3
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    reference: str
+    merchant_order_reference: str
+    description: str
+    amount: object
+    currency: str
+    method: str
+    payment_date: datetime.date
+
+
+@dataclass
+class Outcome:
+    state: str
+    reason: str
+    invoice_id: str = ""
+    invoice_number: str = ""
+    payment_id: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def default_period(today):
+    start = datetime.date(today.year - PERIOD_YEARS + 1, 1, 1)
+    end = datetime.date(today.year, 12, 31)
+    return f"{start:%Y%m%d}..{end:%Y%m%d}"
+
+
+class PaymentSyncer:
+    """One run: open invoices are read once (paged) and cached for all payments."""
+
+    def __init__(self, client, method_accounts, today=None):
+        self.client = client
+        # {ccv method: (financial_account_id, ledger_account_id or None)}
+        self.method_accounts = method_accounts
+        self.period = default_period(today or datetime.date.today())
+        self._index = None
+        self._index_error = None
+
+    @property
+    def index(self):
+        # read once per run; a failed read is not repeated for every payment
+        if self._index_error is not None:
+            raise self._index_error
+        if self._index is None:
+            try:
+                self._index = OpenInvoiceIndex(
+                    self.client.iter_open_invoices(self.period)
+                )
+            except ApiError as exc:
+                if not isinstance(exc, AuthorizationRevoked):
+                    self._index_error = exc
+                raise
+        return self._index
+
+    def process(self, payment):
+        """Register one successful payment; returns an :class:`Outcome`.
+
+        :class:`AuthorizationRevoked` propagates: every later payment would fail too.
+        """
+        try:
+            return self._process(payment)
+        except AuthorizationRevoked:
+            raise
+        except Unprocessable as exc:
+            return Outcome(ERROR, MONEYBIRD_REFUSED, details={"moneybird": exc.message})
+        except ApiError as exc:
+            reason = TEMPORARY if exc.transient else MONEYBIRD_REFUSED
+            return Outcome(
+                ERROR, reason, details={"moneybird": exc.message, "http": exc.status}
+            )
+
+    def _process(self, payment):
+        texts = (payment.merchant_order_reference, payment.description)
+        invoice = self.index.find(*texts)
+        if invoice is None:
+            return self._not_open(payment, texts)
+        number = invoice.get("invoice_id") or ""
+        found = {"invoice_id": str(invoice.get("id")), "invoice_number": number}
+        existing = has_payment(invoice, payment.reference)
+        if existing:
+            _logger.info(
+                "CCV payment %s is already on Moneybird invoice %s; not sent again",
+                payment.reference,
+                number,
+            )
+            return Outcome(
+                DONE, ALREADY_REGISTERED, payment_id=str(existing.get("id")), **found
+            )
+        currency = (invoice.get("currency") or payment.currency).upper()
+        if currency != payment.currency.upper():
+            return Outcome(
+                ERROR,
+                CURRENCY_MISMATCH,
+                details={"invoice_currency": currency},
+                **found,
+            )
+        unpaid = money(invoice.get("total_unpaid"))
+        if unpaid != money(payment.amount):
+            return Outcome(
+                ERROR, AMOUNT_MISMATCH, details={"open_amount": str(unpaid)}, **found
+            )
+        accounts = self.method_accounts.get(payment.method)
+        if not accounts or not accounts[0]:
+            return Outcome(ERROR, NO_FINANCIAL_ACCOUNT, **found)
+        created = self.client.register_payment(
+            invoice["id"],
+            payment.payment_date,
+            money(payment.amount),
+            payment.reference,
+            accounts[0],
+            accounts[1],
+        )
+        self.index.record_payment(
+            invoice,
+            dict(
+                created,
+                transaction_identifier=payment.reference,
+                price=str(payment.amount),
+            ),
+        )
+        return Outcome(
+            DONE, REGISTERED, payment_id=str(created.get("id") or ""), **found
+        )
+
+    def _not_open(self, payment, texts):
+        """No open invoice: maybe it is paid already, possibly by this very payment."""
+        for number in candidate_numbers(*texts)[:MAX_NUMBER_LOOKUPS]:
+            invoice = self.client.find_invoice_by_number(number)
+            if not invoice:
+                continue
+            found = {
+                "invoice_id": str(invoice.get("id")),
+                "invoice_number": invoice.get("invoice_id") or number,
+            }
+            existing = has_payment(invoice, payment.reference)
+            if existing:
+                _logger.info(
+                    "CCV payment %s is already on Moneybird invoice %s; not sent again",
+                    payment.reference,
+                    number,
+                )
+                return Outcome(
+                    DONE,
+                    ALREADY_REGISTERED,
+                    payment_id=str(existing.get("id")),
+                    **found,
+                )
+            return Outcome(
+                ERROR,
+                INVOICE_ALREADY_PAID
+                if invoice.get("state") == "paid"
+                else NO_OPEN_INVOICE,
+                details={"invoice_state": invoice.get("state")},
+                **found,
+            )
+        return Outcome(ERROR, NO_OPEN_INVOICE, details={"looked_for": texts})

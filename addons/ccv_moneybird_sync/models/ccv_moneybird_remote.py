@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+
+# CCV payment methods (developer.myccv.eu, "Supported methods").
+CCV_METHODS = [
+    ("ideal", "iDEAL"),
+    ("card", "Credit card"),
+    ("bancontact", "Bancontact"),
+    ("paypal", "PayPal"),
+    ("banktransfer", "Bank transfer"),
+    ("sofort", "Sofort"),
+    ("giropay", "Giropay"),
+    ("applepay", "Apple Pay"),
+    ("googlepay", "Google Pay"),
+    ("klarna", "Klarna"),
+    ("terminal", "Terminal"),
+]
+
+
+class CcvMoneybirdAdministration(models.Model):
+    _name = "ccv.moneybird.administration"
+    _description = "Moneybird administration"
+    _order = "name"
+
+    connection_id = fields.Many2one(
+        "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="connection_id.company_id", store=True)
+    name = fields.Char(required=True)
+    moneybird_id = fields.Char(string="Moneybird ID", required=True)
+
+
+class CcvMoneybirdFinancialAccount(models.Model):
+    _name = "ccv.moneybird.financial.account"
+    _description = "Moneybird financial account"
+    _order = "name"
+
+    connection_id = fields.Many2one(
+        "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="connection_id.company_id", store=True)
+    name = fields.Char(required=True)
+    moneybird_id = fields.Char(string="Moneybird ID", required=True)
+
+    @api.depends("name", "moneybird_id")
+    def _compute_display_name(self):
+        for account in self:
+            account.display_name = f"{account.name} ({account.moneybird_id})"
+
+
+class CcvMoneybirdMethodMap(models.Model):
+    _name = "ccv.moneybird.method.map"
+    _description = "CCV payment method to Moneybird clearing account"
+    _check_company_auto = True
+
+    connection_id = fields.Many2one(
+        "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="connection_id.company_id", store=True)
+    method = fields.Selection(CCV_METHODS, string="CCV payment method", required=True)
+    financial_account_id = fields.Many2one(
+        "ccv.moneybird.financial.account",
+        string="Clearing account",
+        help="The Moneybird financial account (tussenrekening) the payments of this "
+        "method are booked on.",
+        domain="[('connection_id', '=', connection_id)]",
+        ondelete="restrict",
+    )
+    ledger_account_id = fields.Char(
+        string="Ledger account ID",
+        help="Optional: the Moneybird ledger account (grootboekrekening) to book on.",
+    )
+
+    _method_uniq = models.Constraint(
+        "UNIQUE(connection_id, method)",
+        "Each CCV payment method can be mapped only once per connection.",
+    )

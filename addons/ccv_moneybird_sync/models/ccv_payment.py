@@ -1,0 +1,355 @@
+import json
+import logging
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..clients import sync
+from ..clients.errors import ApiError
+from .ccv_moneybird_remote import CCV_METHODS
+
+_logger = logging.getLogger(__name__)
+
+STATES = [("open", "Open"), ("done", "Done"), ("error", "Error")]
+CCV_STATUSES = [
+    ("pending", "Pending"),
+    ("success", "Success"),
+    ("failed", "Failed"),
+    ("manualintervention", "Manual intervention"),
+]
+MANUAL_INTERVENTION = "manualintervention"
+CCV_FAILED = "ccv_failed"
+
+
+class CcvPayment(models.Model):
+    _name = "ccv.payment"
+    _description = "CCV payment"
+    _inherit = ["mail.thread", "mail.activity.mixin"]  # noqa: RUF012
+    _order = "ccv_created desc, id desc"
+    _rec_name = "reference"
+    _check_company_auto = True
+
+    connection_id = fields.Many2one(
+        "ccv.moneybird.connection",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        related="connection_id.company_id", store=True, index=True
+    )
+    reference = fields.Char(string="CCV reference", required=True, readonly=True)
+    merchant_order_reference = fields.Char(string="Order reference", readonly=True)
+    description = fields.Char(readonly=True)
+    amount = fields.Monetary(readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    method = fields.Selection(CCV_METHODS, string="Payment method", readonly=True)
+    ccv_status = fields.Selection(
+        CCV_STATUSES, string="CCV status", readonly=True, tracking=True
+    )
+    failure_code = fields.Char(readonly=True)
+    ccv_created = fields.Datetime(string="Created at CCV", readonly=True)
+    payment_date = fields.Date(readonly=True)
+    state = fields.Selection(
+        STATES, default="open", required=True, readonly=True, index=True, tracking=True
+    )
+    error_code = fields.Char(readonly=True, help="Technical reason code")
+    error_reason = fields.Text(readonly=True)
+    result = fields.Char(readonly=True)
+    details = fields.Text(readonly=True, help="What Moneybird and CCV answered")
+    moneybird_invoice_id = fields.Char(string="Moneybird invoice ID", readonly=True)
+    moneybird_invoice_number = fields.Char(string="Invoice", readonly=True)
+    moneybird_payment_id = fields.Char(string="Moneybird payment ID", readonly=True)
+    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    last_attempt = fields.Datetime(readonly=True)
+
+    _reference_uniq = models.Constraint(
+        "UNIQUE(connection_id, reference)",
+        "A CCV payment can exist only once per connection.",
+    )
+
+    # -- actions ----------------------------------------------------------
+    def action_process(self):
+        """Try again after the user fixed the cause (blue Process button)."""
+        self.check_access("write")
+        # sudo: accountants may retry payments they can write; the connection's secrets
+        # are used for the calls but never shown to them
+        for connection, payments in self.grouped("connection_id").items():
+            connection = connection.sudo()
+            payments = payments.filtered(lambda p: p.state != "done")
+            if not payments:
+                continue
+            try:
+                connection._refresh_from_ccv(payments)
+            except ApiError as exc:
+                raise UserError(
+                    self.env._("CCV could not be read: %s", exc.message)
+                ) from exc
+            payments = payments.filtered(lambda p: p.state != "done")
+            connection._process_payments(payments)
+        return True
+
+    def action_more_info(self):
+        """Yellow More info button: the details of the problem."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("More info"),
+            "res_model": "ccv.payment",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref("ccv_moneybird_sync.ccv_payment_view_form_info").id,
+                    "form",
+                )
+            ],
+            "target": "new",
+        }
+
+    def action_report_problem(self):
+        """Red Report problem button: all data support needs, without secrets."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Report problem"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_composition_mode": "comment",
+                "default_subject": self.env._(
+                    "Problem with CCV payment %s", self.reference
+                ),
+                "default_body": self._problem_report(),
+            },
+        }
+
+    # -- business ---------------------------------------------------------
+    def _problem_report(self):
+        self.ensure_one()
+        connection = self.connection_id
+        rows = [
+            (self.env._("Connection"), connection.name),
+            (
+                self.env._("CCV key type"),
+                dict(
+                    connection._fields["ccv_mode"]._description_selection(self.env)
+                ).get(connection.ccv_mode, ""),
+            ),
+            (
+                self.env._("Moneybird administration"),
+                connection.moneybird_administration_id or "",
+            ),
+            (self.env._("CCV reference"), self.reference),
+            (self.env._("Order reference"), self.merchant_order_reference or ""),
+            (self.env._("Description"), self.description or ""),
+            (self.env._("Amount"), f"{self.amount:.2f} {self.currency_id.name}"),
+            (self.env._("Payment method"), self.method or ""),
+            (self.env._("CCV status"), self.ccv_status or ""),
+            (self.env._("Status"), self.state),
+            (self.env._("Reason"), self.error_reason or ""),
+            (
+                self.env._("Moneybird invoice"),
+                (
+                    f"{self.moneybird_invoice_number or ''} "
+                    f"({self.moneybird_invoice_id or ''})"
+                ),
+            ),
+            (self.env._("Attempts"), str(self.attempt_count)),
+            (self.env._("Details"), self.details or ""),
+        ]
+        items = Markup("").join(
+            Markup("<li><b>%s</b>: %s</li>") % (label, value) for label, value in rows
+        )
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "Please help with this CCV payment; I tried to solve it myself first."
+            ),
+            items,
+        )
+
+    def _payment_data(self):
+        self.ensure_one()
+        return sync.PaymentData(
+            reference=self.reference,
+            merchant_order_reference=self.merchant_order_reference or "",
+            description=self.description or "",
+            amount=self.amount,
+            currency=self.currency_id.name,
+            method=self.method or "",
+            payment_date=self.payment_date or fields.Date.context_today(self),
+        )
+
+    @api.model
+    def _upsert_from_ccv(self, connection, transactions):
+        """CCV transactions → payments of ``connection`` (created, later updated)."""
+        if not transactions:
+            return self.browse()
+        by_reference = {t.reference: t for t in transactions}
+        existing = self.search(
+            [
+                ("connection_id", "=", connection.id),
+                ("reference", "in", list(by_reference)),
+            ]
+        )
+        known = {p.reference: p for p in existing}
+        currencies = {}
+        to_create = []
+        for reference, transaction in by_reference.items():
+            if transaction.method not in dict(CCV_METHODS):
+                method = False
+            else:
+                method = transaction.method
+            payment = known.get(reference)
+            if payment:
+                payment._update_status(transaction)
+                continue
+            if transaction.currency not in currencies:
+                currencies[transaction.currency] = (
+                    self.env["res.currency"]
+                    .with_context(active_test=False)
+                    .search([("name", "=", transaction.currency)], limit=1)
+                )
+            to_create.append(
+                {
+                    "connection_id": connection.id,
+                    "reference": reference,
+                    "merchant_order_reference": transaction.merchant_order_reference,
+                    "description": transaction.description,
+                    "amount": float(transaction.amount),
+                    "currency_id": (
+                        currencies[transaction.currency]
+                        or connection.company_id.currency_id
+                    ).id,
+                    "method": method,
+                    "ccv_created": transaction.created,
+                    "payment_date": transaction.paid_on.date(),
+                }
+            )
+        created = self.create(to_create)
+        for payment in created:
+            payment._update_status(by_reference[payment.reference])
+        return existing | created
+
+    def _update_status(self, transaction):
+        """Follow the CCV status; never touches a payment that is done."""
+        self.ensure_one()
+        if self.state == "done":
+            return
+        vals = {
+            "ccv_status": transaction.status,
+            "failure_code": transaction.failure_code,
+            "payment_date": transaction.paid_on.date(),
+        }
+        if transaction.status == "failed":
+            vals.update(
+                state="done",
+                error_code=CCV_FAILED,
+                error_reason=False,
+                result=self.env._(
+                    "Not sent: the payment failed at CCV (%s).",
+                    transaction.failure_code or self.env._("no code"),
+                ),
+            )
+        elif transaction.status == MANUAL_INTERVENTION:
+            vals.update(
+                state="error",
+                error_code=MANUAL_INTERVENTION,
+                error_reason=self.env._(
+                    "CCV put this payment on manual intervention. Contact CCV's "
+                    "helpdesk "
+                    "with reference %s.",
+                    self.reference,
+                ),
+            )
+        elif self.error_code == MANUAL_INTERVENTION:
+            vals.update(state="open", error_code=False, error_reason=False)
+        self.write(vals)
+
+    def _reason_text(self, outcome):
+        invoice = outcome.invoice_number or ""
+        details = outcome.details
+        amount = f"{self.amount:.2f} {self.currency_id.name}"
+        messages = {
+            sync.REGISTERED: self.env._("Registered on Moneybird invoice %s.", invoice),
+            sync.ALREADY_REGISTERED: self.env._(
+                "Already registered on Moneybird invoice %s; not sent again.", invoice
+            ),
+            sync.NO_OPEN_INVOICE: self.env._(
+                "No open invoice in Moneybird matches order reference '%(ref)s' or "
+                "description '%(desc)s'.",
+                ref=self.merchant_order_reference or "",
+                desc=self.description or "",
+            ),
+            sync.INVOICE_ALREADY_PAID: self.env._(
+                "Invoice %s is already paid in Moneybird by another payment.", invoice
+            ),
+            sync.AMOUNT_MISMATCH: self.env._(
+                "The payment of %(amount)s does not equal the %(open)s still open on "
+                "invoice %(invoice)s.",
+                amount=amount,
+                open=details.get("open_amount", "?"),
+                invoice=invoice,
+            ),
+            sync.CURRENCY_MISMATCH: self.env._(
+                "The payment is in %(ours)s but invoice %(invoice)s is in %(theirs)s.",
+                ours=self.currency_id.name,
+                invoice=invoice,
+                theirs=details.get("invoice_currency", "?"),
+            ),
+            sync.NO_FINANCIAL_ACCOUNT: self.env._(
+                "No Moneybird clearing account (tussenrekening) is set for payment "
+                "method %s. Set it on the connection, then press Process.",
+                self.method or "?",
+            ),
+            sync.MONEYBIRD_REFUSED: self.env._(
+                "Moneybird refused the payment: %s", details.get("moneybird", "")
+            ),
+            sync.TEMPORARY: self.env._(
+                "Moneybird could not be reached (%s). It is tried again tonight, or "
+                "press Process.",
+                details.get("moneybird", ""),
+            ),
+        }
+        return messages.get(outcome.reason, outcome.reason)
+
+    def _apply_outcome(self, outcome):
+        self.ensure_one()
+        text = self._reason_text(outcome)
+        vals = {
+            "state": outcome.state,
+            "error_code": outcome.reason if outcome.state == sync.ERROR else False,
+            "error_reason": text if outcome.state == sync.ERROR else False,
+            "result": text if outcome.state == sync.DONE else False,
+            "moneybird_invoice_id": outcome.invoice_id or False,
+            "moneybird_invoice_number": outcome.invoice_number or False,
+            "moneybird_payment_id": outcome.payment_id or False,
+            "details": json.dumps(outcome.details, default=str, indent=1)
+            if outcome.details
+            else False,
+            "attempt_count": self.attempt_count + 1,
+            "last_attempt": fields.Datetime.now(),
+        }
+        self.write(vals)
+        if outcome.reason == sync.ALREADY_REGISTERED:
+            self.message_post(body=escape(text))
+
+    def _set_error_authorization(self):
+        self.write(
+            {
+                "state": "error",
+                "error_code": sync.AUTHORIZATION_REVOKED,
+                "error_reason": self.env._(
+                    "Moneybird no longer accepts the authorization (revoked or "
+                    "expired). "
+                    "Connect Moneybird again on the connection, then press Process."
+                ),
+                "last_attempt": fields.Datetime.now(),
+            }
+        )

@@ -1,0 +1,325 @@
+"""The day-to-day flow against the local CCV and Moneybird servers."""
+
+import datetime
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import CcvMoneybirdCase
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentStatuses(CcvMoneybirdCase):
+    def test_successful_payment_is_registered_once_on_the_open_invoice(self):
+        invoice = self.fake_mb.add_invoice("2026-0001", "121.00")
+        reference = self.ccv_payment("121.00", "2026-0001")
+
+        payment = self.fetch()
+
+        self.assertEqual(payment.reference, reference)
+        self.assertEqual(payment.state, "done")
+        self.assertEqual(payment.moneybird_invoice_number, "2026-0001")
+        self.assertEqual(invoice["state"], "paid")
+        [registered] = self.fake_mb.payments_with(reference)
+        self.assertEqual(registered["price"], "121.00")
+        self.assertEqual(registered["financial_account_id"], "400001")
+        self.assertEqual(registered["payment_date"], "2026-11-20")
+        self.assertEqual(payment.moneybird_payment_id, registered["id"])
+        self.assertEqual(self.connection.done_count, 1)
+
+    def test_invoice_number_found_in_the_description(self):
+        self.fake_mb.add_invoice("F-2026-77", "10.00")
+        reference = self.ccv_payment("10.00", "WEB-1", description="Factuur F-2026-77")
+        self.fetch()
+        self.assertEqual(self.payment(reference).state, "done")
+
+    def test_pending_payment_stays_open_until_the_nightly_recheck_sees_success(self):
+        self.fake_mb.add_invoice("2026-0002", "50.00")
+        reference = self.ccv_payment("50.00", "2026-0002", status="pending")
+
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual((payment.state, payment.ccv_status), ("open", "pending"))
+        self.assertFalse(
+            self.moneybird_posts(), "nothing goes to Moneybird while pending"
+        )
+        self.assertEqual(self.connection.open_count, 1)
+
+        self.fake_ccv.set_status(reference, "success")
+        self.env["ccv.moneybird.connection"]._cron_recheck_payments()
+        self.assertEqual((payment.state, payment.ccv_status), ("done", "success"))
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
+
+    def test_failed_payment_is_closed_with_its_failure_code(self):
+        self.fake_mb.add_invoice("2026-0003", "20.00")
+        reference = self.ccv_payment(
+            "20.00", "2026-0003", status="failed", failure_code="expired"
+        )
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "done")
+        self.assertEqual(payment.failure_code, "expired")
+        self.assertIn("expired", payment.result)
+        self.assertFalse(self.moneybird_posts())
+
+    def test_manual_intervention_goes_to_errors_with_the_reference(self):
+        reference = self.ccv_payment("20.00", "2026-0004", status="manualintervention")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn(reference, payment.error_reason)
+        self.assertIn("helpdesk", payment.error_reason)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentErrors(CcvMoneybirdCase):
+    def test_no_open_invoice(self):
+        reference = self.ccv_payment("15.00", "WEB-88812")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("No open invoice", payment.error_reason)
+        self.assertIn("WEB-88812", payment.error_reason)
+        self.assertFalse(self.moneybird_posts())
+
+    def test_amount_mismatch(self):
+        self.fake_mb.add_invoice("2026-0010", "121.00")
+        reference = self.ccv_payment("100.00", "2026-0010")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("100.00", payment.error_reason)
+        self.assertIn("121.00", payment.error_reason)
+        self.assertFalse(self.moneybird_posts())
+
+    def test_currency_mismatch(self):
+        self.fake_mb.add_invoice("2026-0011", "10.00", currency="USD")
+        reference = self.ccv_payment("10.00", "2026-0011")
+        self.fetch()
+        self.assertIn("USD", self.payment(reference).error_reason)
+
+    def test_invoice_paid_by_someone_else(self):
+        self.fake_mb.add_invoice(
+            "2026-0012",
+            "30.00",
+            state="paid",
+            payments=[{"price": "30.00", "transaction_identifier": "bank-1"}],
+        )
+        reference = self.ccv_payment("30.00", "2026-0012")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("already paid", payment.error_reason)
+
+    def test_moneybird_422_then_process_after_the_fix(self):
+        self.fake_mb.add_invoice("2026-0013", "12.50")
+        self.fake_mb.reject_next_payment = {"payment_date": ["is in a locked period"]}
+        reference = self.ccv_payment("12.50", "2026-0013")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("locked period", payment.error_reason)
+
+        # the bookkeeper opened the period in Moneybird and presses Process
+        payment.with_user(self.accountant).action_process()
+        self.assertEqual(payment.state, "done")
+        self.assertEqual(payment.attempt_count, 2)
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
+
+    def test_missing_clearing_account_then_process(self):
+        self.fake_mb.add_invoice("2026-0014", "5.00")
+        reference = self.ccv_payment("5.00", "2026-0014", method="bancontact")
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("bancontact", payment.error_reason)
+        self.assertIn("tussenrekening", payment.error_reason)
+
+        self.env["ccv.moneybird.method.map"].create(
+            {
+                "connection_id": self.connection.id,
+                "method": "bancontact",
+                "financial_account_id": self.connection.financial_account_ids[1].id,
+            }
+        )
+        payment.action_process()
+        self.assertEqual(payment.state, "done")
+        [registered] = self.fake_mb.payments_with(reference)
+        self.assertEqual(registered["financial_account_id"], "400002")
+
+    def test_revoked_authorization_shows_on_connection_with_activity(self):
+        self.fake_mb.add_invoice("2026-0015", "8.00")
+        self.fake_mb.add_invoice("2026-0016", "9.00")
+        first = self.ccv_payment("8.00", "2026-0015")
+        second = self.ccv_payment("9.00", "2026-0016")
+        self.fake_mb.revoke_all()
+
+        self.fetch()
+
+        self.assertEqual(self.connection.moneybird_state, "revoked")
+        for reference in (first, second):
+            payment = self.payment(reference)
+            self.assertEqual(payment.state, "error")
+            self.assertIn("Connect Moneybird again", payment.error_reason)
+        activity = self.connection.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.manager)
+        self.assertIn("revoked", activity.summary)
+        # a second run adds no second activity and sends nothing
+        self.fetch()
+        self.assertEqual(len(self.connection.activity_ids), 1)
+
+    def test_error_reports_and_more_info_hold_no_secrets(self):
+        reference = self.ccv_payment("15.00", "WEB-1")
+        self.fetch()
+        payment = self.payment(reference).with_user(self.accountant)
+        action = payment.action_report_problem()
+        body = str(action["context"]["default_body"])
+        self.assertIn(reference, body)
+        self.assertIn("No open invoice", body)
+        for secret in (
+            self.fake_ccv.api_key,
+            self.connection.moneybird_access_token,
+            self.connection.moneybird_refresh_token,
+            self.fake_mb.client_secret,
+        ):
+            self.assertNotIn(secret, body)
+        info = payment.action_more_info()
+        self.assertEqual((info["res_id"], info["target"]), (payment.id, "new"))
+
+
+@tagged("post_install", "-at_install")
+class TestDuplicatesAndReruns(CcvMoneybirdCase):
+    def test_payment_already_on_the_invoice_is_not_sent_again(self):
+        reference = self.ccv_payment("40.00", "2026-0020")
+        self.fake_mb.add_invoice(
+            "2026-0020",
+            "80.00",
+            payments=[{"price": "40.00", "transaction_identifier": reference}],
+        )
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "done")
+        self.assertIn("not sent again", payment.result)
+        self.assertFalse(self.moneybird_posts())
+        self.assertTrue(
+            any("not sent again" in str(m.body) for m in payment.message_ids),
+            "the skipped duplicate is logged on the payment",
+        )
+
+    def test_payment_that_paid_the_invoice_earlier_is_recognised(self):
+        """A run that registered the payment but rolled back locally."""
+        reference = self.ccv_payment("60.00", "2026-0021")
+        self.fake_mb.add_invoice(
+            "2026-0021",
+            "60.00",
+            state="paid",
+            payments=[{"price": "60.00", "transaction_identifier": reference}],
+        )
+        self.fetch()
+        self.assertEqual(self.payment(reference).state, "done")
+        self.assertFalse(self.moneybird_posts())
+
+    def test_running_the_same_day_twice(self):
+        for number in range(1, 6):
+            self.fake_mb.add_invoice(f"2026-01{number:02d}", "10.00")
+            self.ccv_payment("10.00", f"2026-01{number:02d}")
+        first = self.fetch()
+        self.assertEqual(set(first.mapped("state")), {"done"})
+        posts = len(self.moneybird_posts())
+
+        second = self.fetch()
+        self.env["ccv.moneybird.connection"]._cron_recheck_payments()
+
+        self.assertEqual(first, second, "no payment is created twice")
+        self.assertEqual(len(self.moneybird_posts()), posts, "nothing is sent twice")
+        self.assertEqual(self.fake_mb.duplicates(), 0)
+        self.assertEqual(self.connection.done_count, 5)
+
+    def test_webhook_and_cron_for_the_same_payment(self):
+        self.fake_mb.add_invoice("2026-0022", "7.00")
+        reference = self.ccv_payment("7.00", "2026-0022")
+        self.connection._handle_webhook(reference)
+        self.fetch()
+        self.assertEqual(self.payment(reference).state, "done")
+        self.assertEqual(self.fake_mb.duplicates(), 0)
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
+
+    def test_open_invoices_are_read_in_pages_once_per_run(self):
+        for number in range(1, 251):
+            self.fake_mb.add_invoice(f"2026-{number:04d}", "1.00")
+        for number in (3, 120, 249):
+            self.ccv_payment("1.00", f"2026-{number:04d}")
+        self.fetch()
+        pages = [e for e in self.fake_mb.log if e[1].endswith("/sales_invoices.json")]
+        self.assertEqual(len(pages), 3, "250 open invoices: three pages of 100")
+        self.assertTrue(all("period:" in e[2]["filter"] for e in pages))
+        self.assertEqual(len(self.moneybird_posts()), 3)
+
+    def test_last_years_open_invoice_is_found(self):
+        """Moneybird's default period is this year; we ask for more."""
+        last_year = datetime.date(2025, 12, 15)
+        self.fake_mb.add_invoice("2025-0999", "44.00", invoice_date=last_year)
+        reference = self.ccv_payment("44.00", "2025-0999")
+        self.fetch()
+        self.assertEqual(self.payment(reference).state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestConnection(CcvMoneybirdCase):
+    def test_ccv_test_call_turns_the_dot_green(self):
+        self.connection.ccv_state = "not_connected"
+        self.connection.action_test_ccv()
+        self.assertEqual(self.connection.ccv_state, "connected")
+        self.assertEqual(self.connection.ccv_mode, "test")
+
+    def test_wrong_ccv_key_is_explained(self):
+        self.connection.ccv_api_key = "l_wrongkey"
+        with self.assertRaisesRegex(UserError, "CCV did not accept"):
+            self.connection.action_test_ccv()
+        self.assertEqual(self.connection.ccv_state, "error")
+        self.assertEqual(self.connection.ccv_mode, "live")
+
+    def test_secrets_only_for_system_administrators(self):
+        for user in (self.accountant, self.manager):
+            with self.assertRaises(AccessError):
+                self.connection.with_user(user).read(["ccv_api_key"])
+            with self.assertRaises(AccessError):
+                self.connection.with_user(user).read(["moneybird_access_token"])
+        # the manager still sees the dashboard and the dots
+        data = self.connection.with_user(self.manager).read(
+            ["moneybird_state", "open_count"]
+        )
+        self.assertEqual(data[0]["moneybird_state"], "connected")
+
+    def test_expired_token_is_refreshed_and_stored(self):
+        old_access = self.connection.moneybird_access_token
+        old_refresh = self.connection.moneybird_refresh_token
+        self.fake_mb.access_tokens.pop(old_access)  # Moneybird expired it
+        self.fake_mb.add_invoice("2026-0030", "3.00")
+        reference = self.ccv_payment("3.00", "2026-0030")
+
+        self.fetch()
+
+        self.assertEqual(self.payment(reference).state, "done")
+        self.assertNotEqual(self.connection.moneybird_access_token, old_access)
+        self.assertNotEqual(self.connection.moneybird_refresh_token, old_refresh)
+        self.assertEqual(self.connection.moneybird_state, "connected")
+
+    def test_authorization_about_to_expire_is_shown(self):
+        self.connection.write(
+            {
+                "moneybird_refresh_token": False,
+                "moneybird_token_expires": datetime.datetime.now()
+                + datetime.timedelta(days=2),
+            }
+        )
+        self.fetch()
+        self.assertEqual(self.connection.moneybird_state, "expiring")
+        self.assertIn("expires soon", self.connection.activity_ids.summary)
+
+    def test_demo_data_fills_the_three_tabs(self):
+        demo = self.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
+        self.assertGreater(demo.open_count, 0)
+        self.assertGreater(demo.done_count, 0)
+        self.assertGreater(demo.error_count, 0)
