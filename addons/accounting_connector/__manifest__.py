@@ -11,7 +11,12 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "data/mail_templates.xml",
         "views/accounting_dossier_views.xml",
+        "views/accounting_task_views.xml",
+        "views/accounting_instruction_views.xml",
+        "views/accounting_backend_views.xml",
         "views/accounting_connector_menus.xml",
     ],
     "demo": ["demo/accounting_connector_demo.xml"],

@@ -1,1 +1,5 @@
+from . import accounting_backend
 from . import accounting_dossier
+from . import accounting_task
+from . import accounting_instruction
+from . import account_move

@@ -1,1 +1,5 @@
 from . import test_accounting_connector
+from . import test_queue
+from . import test_invoices
+from . import test_reminders
+from . import test_odoo_json2

@@ -1,0 +1,351 @@
+"""Odoo as the accountant's package, over Odoo's external JSON-2 API.
+
+Every call is ``POST <url>/json/2/<model>/<method>`` with an API key as bearer
+token and the target database in ``X-Odoo-Database`` (see Odoo's "External JSON-2
+API" documentation). Booking proposals become *draft* journal entries in the
+company whose company registry (KvK number) equals the dossier code.
+
+The idempotency key of a proposal is written in the entry's narration: posting
+the same key twice finds the first entry and returns it instead of booking twice.
+"""
+
+import logging
+
+import requests
+
+from .base import (
+    REQUEST_TIMEOUT,
+    AccountingBackend,
+    OfficeError,
+    SupportError,
+    TransientError,
+)
+
+_logger = logging.getLogger(__name__)
+
+KEY_MARK = "idempotency-key:"
+# Words of Odoo's lock-date errors, in the languages of our offices
+PERIOD_WORDS = ("lock date", "locked", "vergrendel", "afsluitdatum", "periode")
+
+
+class OdooJson2Backend(AccountingBackend):
+    label = "Odoo (JSON-2 API)"
+
+    def __init__(self, url, database, api_key, session=None, timeout=REQUEST_TIMEOUT):
+        if not url or not database or not api_key:
+            raise OfficeError(
+                "incomplete_configuration",
+                "The connector needs a URL, a database and an API key.",
+            )
+        self.url = url.rstrip("/")
+        self.database = database
+        self._api_key = api_key
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def __repr__(self):
+        # never show the API key, not even in a traceback
+        return f"<OdooJson2Backend {self.url} db={self.database}>"
+
+    # ------------------------------------------------------------------ seam
+    def _call(self, model, method, ids=None, context=None, **kwargs):
+        """The single place that talks to the package: one JSON-2 call."""
+        body = dict(kwargs)
+        if ids:
+            body["ids"] = list(ids)
+        if context:
+            body["context"] = context
+        endpoint = f"{self.url}/json/2/{model}/{method}"
+        headers = {
+            "Authorization": f"bearer {self._api_key}",
+            "X-Odoo-Database": self.database,
+            "Content-Type": "application/json; charset=utf-8",
+        }
+        try:
+            response = self.session.post(
+                endpoint, json=body, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise TransientError(
+                "timeout", f"The accounting package did not answer in time: {exc}"
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(
+                "connection", f"The accounting package cannot be reached: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            raise self._error_from_response(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SupportError(
+                "bad_answer", f"The accounting package sent no JSON: {exc}"
+            ) from exc
+
+    @staticmethod
+    def _error_from_response(response):
+        status = response.status_code
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        name = payload.get("name") or ""
+        message = payload.get("message") or response.text[:300] or str(status)
+        retry_after = response.headers.get("Retry-After")
+        retry_after = int(retry_after) if (retry_after or "").isdigit() else None
+        if status == 429 or status >= 500:
+            return TransientError(
+                "unavailable",
+                f"The accounting package is unavailable (HTTP {status}): {message}",
+                retry_after=retry_after,
+            )
+        if status in (401, 403) and "AccessError" not in name:
+            return OfficeError(
+                "authentication",
+                f"The accounting package refused our API key (HTTP {status}).",
+            )
+        if status == 422:
+            if any(word in message.lower() for word in PERIOD_WORDS):
+                return OfficeError("wrong_period", message)
+            return OfficeError("refused", message)
+        return SupportError("unexpected", f"HTTP {status} {name}: {message}")
+
+    # ------------------------------------------------------------ operations
+    def connect(self):
+        users = self._call("res.users", "search_read", domain=[], fields=["login"])
+        return f"{self.url} ({self.database}, {len(users)} users visible)"
+
+    def activate_dossier(self, dossier_code):
+        company = self._company(dossier_code)
+        return {"name": company["name"]}
+
+    def sync_dossier(self, dossier_code):
+        company = self._company(dossier_code)
+        journals = self._call(
+            "account.journal",
+            "search_read",
+            domain=[("company_id", "=", company["id"])],
+            fields=["code"],
+            context=self._company_context(company),
+        )
+        drafts = self._call(
+            "account.move",
+            "search_count",
+            domain=[
+                ("company_id", "=", company["id"]),
+                ("state", "=", "draft"),
+                ("narration", "ilike", KEY_MARK),
+            ],
+            context=self._company_context(company),
+        )
+        return {
+            "name": company["name"],
+            "journals": sorted(journal["code"] for journal in journals),
+            "open_proposals": drafts,
+        }
+
+    def post_proposal(self, dossier_code, proposal, idempotency_key):
+        company = self._company(dossier_code)
+        context = self._company_context(company)
+        existing = self._moves_with_key(company, idempotency_key)
+        if existing:
+            # sent before by a worker that died before it could record it
+            return str(existing[0]["id"])
+        self._check_period(company, proposal["date"])
+        duplicate = self._call(
+            "account.move",
+            "search_read",
+            domain=[
+                ("company_id", "=", company["id"]),
+                ("ref", "=", proposal["ref"]),
+                ("state", "!=", "cancel"),
+            ],
+            fields=["name"],
+            context=context,
+        )
+        if duplicate:
+            raise OfficeError(
+                "duplicate_booking",
+                f"{proposal['ref']} is already booked in the accounting package "
+                f"({duplicate[0]['name']}).",
+                details={"ref": proposal["ref"]},
+            )
+        journal_id = self._journal(company, proposal["journal_code"])
+        accounts = self._accounts(company, proposal["lines"])
+        self._check_taxes(company, proposal["lines"])
+        partner_id = self._partner(company, proposal.get("partner") or {})
+        lines = [
+            (
+                0,
+                0,
+                {
+                    "account_id": accounts[line["account_code"]],
+                    "name": line.get("name") or proposal["ref"],
+                    "debit": line.get("debit", 0.0),
+                    "credit": line.get("credit", 0.0),
+                    "partner_id": partner_id,
+                },
+            )
+            for line in proposal["lines"]
+        ]
+        created = self._call(
+            "account.move",
+            "create",
+            vals_list=[
+                {
+                    "move_type": "entry",
+                    "company_id": company["id"],
+                    "journal_id": journal_id,
+                    "date": proposal["date"],
+                    "ref": proposal["ref"],
+                    "partner_id": partner_id,
+                    "narration": f"{KEY_MARK} {idempotency_key}",
+                    "line_ids": lines,
+                }
+            ],
+            context=context,
+        )
+        return str(created[0])
+
+    def delete_proposal(self, dossier_code, proposal, idempotency_key):
+        company = self._company(dossier_code)
+        moves = self._moves_with_key(company, proposal["post_key"])
+        if not moves:
+            return ""
+        booked = [move for move in moves if move["state"] != "draft"]
+        if booked:
+            raise OfficeError(
+                "already_booked",
+                f"{proposal['ref']} was already booked in the accounting package "
+                f"({booked[0]['name']}); it cannot be deleted there any more.",
+                details={"ref": proposal["ref"]},
+            )
+        self._call(
+            "account.move",
+            "unlink",
+            ids=[move["id"] for move in moves],
+            context=self._company_context(company),
+        )
+        return ",".join(str(move["id"]) for move in moves)
+
+    # --------------------------------------------------------------- helpers
+    @staticmethod
+    def _company_context(company):
+        return {"allowed_company_ids": [company["id"]]}
+
+    def _company(self, dossier_code):
+        found = self._call(
+            "res.company",
+            "search_read",
+            domain=[("company_registry", "=", dossier_code)],
+            fields=["name", "fiscalyear_lock_date", "hard_lock_date"],
+        )
+        if not found:
+            raise OfficeError(
+                "unknown_dossier",
+                f"The accounting package has no dossier (company registry) "
+                f"{dossier_code}.",
+                details={"code": dossier_code},
+            )
+        return found[0]
+
+    def _moves_with_key(self, company, key):
+        return self._call(
+            "account.move",
+            "search_read",
+            domain=[
+                ("company_id", "=", company["id"]),
+                ("narration", "ilike", f"{KEY_MARK} {key}"),
+            ],
+            fields=["name", "state"],
+            context=self._company_context(company),
+        )
+
+    @staticmethod
+    def _check_period(company, date):
+        locks = [
+            company[field]
+            for field in ("fiscalyear_lock_date", "hard_lock_date")
+            if company.get(field)
+        ]
+        if locks and date <= max(locks):
+            raise OfficeError(
+                "wrong_period",
+                f"The period of {date} is closed in the accounting package "
+                f"(locked until {max(locks)}).",
+                details={"date": date, "lock_date": max(locks)},
+            )
+
+    def _journal(self, company, code):
+        found = self._call(
+            "account.journal",
+            "search_read",
+            domain=[("company_id", "=", company["id"]), ("code", "=", code)],
+            fields=["code"],
+            context=self._company_context(company),
+        )
+        if not found:
+            raise OfficeError(
+                "unknown_journal",
+                f"The accounting package has no journal {code}.",
+                details={"journal": code},
+            )
+        return found[0]["id"]
+
+    def _accounts(self, company, lines):
+        codes = sorted({line["account_code"] for line in lines})
+        found = self._call(
+            "account.account",
+            "search_read",
+            domain=[("code", "in", codes)],
+            fields=["code"],
+            context=self._company_context(company),
+        )
+        by_code = {account["code"]: account["id"] for account in found}
+        missing = [code for code in codes if code not in by_code]
+        if missing:
+            raise OfficeError(
+                "unknown_account",
+                f"The accounting package has no account {', '.join(missing)}.",
+                details={"account": ", ".join(missing)},
+            )
+        return by_code
+
+    def _check_taxes(self, company, lines):
+        names = sorted({name for line in lines for name in line.get("tax_names", [])})
+        if not names:
+            return
+        found = self._call(
+            "account.tax",
+            "search_read",
+            domain=[("company_id", "=", company["id"]), ("name", "in", names)],
+            fields=["name"],
+            context=self._company_context(company),
+        )
+        missing = sorted(set(names) - {tax["name"] for tax in found})
+        if missing:
+            raise OfficeError(
+                "wrong_vat_code",
+                f"The accounting package has no VAT code {', '.join(missing)}.",
+                details={"tax": ", ".join(missing)},
+            )
+
+    def _partner(self, company, partner):
+        domain = False
+        if partner.get("vat"):
+            domain = [("vat", "=", partner["vat"])]
+        elif partner.get("name"):
+            domain = [("name", "=", partner["name"])]
+        if not domain:
+            return False
+        found = self._call(
+            "res.partner",
+            "search_read",
+            domain=domain,
+            fields=["name"],
+            limit=1,
+            context=self._company_context(company),
+        )
+        return found[0]["id"] if found else False
