@@ -11,6 +11,7 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/mail_templates.xml",
         "views/email_receiver_views.xml",
         "views/email_receiver_trusted_menus.xml",
     ],

@@ -1,1 +1,4 @@
 from . import email_receiver
+from . import email_receiver_log
+from . import account_move
+from . import res_partner

@@ -1,13 +1,483 @@
-from odoo import fields, models
+import hashlib
+import logging
+import secrets
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.mail import email_normalize
+
+from ..trust import (
+    REASON_DUPLICATE,
+    REASON_UNTRUSTED,
+    Policy,
+    decide,
+    parse_authentication_results,
+    received_over_tls,
+)
+
+_logger = logging.getLogger(__name__)
+
+STATES = [("draft", "Draft"), ("active", "Active"), ("inactive", "Inactive")]
+WHITELIST_TYPES = [
+    ("domain", "Domain"),
+    ("email", "Email address"),
+    ("verified_users", "Verified users"),
+]
+# Extensions of the documents a supplier sends; used to tell an invoice
+# attachment from a logo in the signature when looking for duplicates.
+DOCUMENT_EXTENSIONS = (".pdf", ".xml")
+AUTHSERV_PARAM = "email_receiver_trusted.authserv_ids"
 
 
 class EmailReceiver(models.Model):
     _name = "email.receiver"
     _description = "Email receiver"
+    _inherit = ["mail.thread", "mail.alias.mixin.optional"]  # noqa: RUF012
     _check_company_auto = True
+    _order = "state, id desc"
 
-    name = fields.Char(required=True)
-    active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.user.company_ids.ids)],
+        tracking=True,
     )
+    move_type = fields.Selection(
+        [("in_invoice", "Vendor bills")],
+        string="Invoice type",
+        required=True,
+        default="in_invoice",
+        help="Credit notes follow from the document itself.",
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Purchase journal",
+        required=True,
+        check_company=True,
+        domain="[('type', '=', 'purchase')]",
+        compute="_compute_journal_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    state = fields.Selection(
+        STATES, required=True, default="draft", readonly=True, tracking=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Supplier",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+    )
+    contact_email = fields.Char(
+        required=True,
+        tracking=True,
+        help="Receives the invitation and any rejection notices. Need not be the "
+        "sending address.",
+    )
+    whitelist_type = fields.Selection(
+        WHITELIST_TYPES, required=True, default="domain", tracking=True
+    )
+    whitelist_value = fields.Char(
+        string="Trusted domain or address",
+        tracking=True,
+        help="A domain without '@' (example.nl) or one email address.",
+    )
+    notify_members = fields.Boolean(
+        string="Notify members",
+        help="Mail the company's accounting users when this supplier sent an invoice.",
+    )
+    tls_only = fields.Boolean(
+        string="Accept only mail sent over TLS",
+        tracking=True,
+        help="Switches on by itself when the first accepted mail arrives over TLS; "
+        "from then on mail without TLS is refused.",
+    )
+    auto_send_xml = fields.Boolean(
+        string="Send the XML invoice on automatically",
+        help="Mail the UBL/XML e-invoice of each accepted bill to the destination "
+        "address, e.g. the inbox of your bookkeeping package.",
+    )
+    xml_destination_email = fields.Char(string="XML destination address")
+    confirm_to_sender = fields.Boolean(
+        string="Confirmation to the sender",
+        default=True,
+        help="Reply to the sender with the documents that were processed.",
+    )
+    log_ids = fields.One2many("email.receiver.log", "receiver_id", string="Log")
+    log_count = fields.Integer(compute="_compute_counts")
+    bill_count = fields.Integer(compute="_compute_counts")
+
+    _whitelist_value_required = models.Constraint(
+        "CHECK(whitelist_type = 'verified_users' OR whitelist_value IS NOT NULL)",
+        "Give the trusted domain or address.",
+    )
+
+    @api.constrains("whitelist_type", "whitelist_value")
+    def _check_whitelist_value(self):
+        for receiver in self:
+            value = (receiver.whitelist_value or "").strip()
+            if receiver.whitelist_type == "domain":
+                if "@" in value or "." not in value or " " in value:
+                    raise ValidationError(
+                        self.env._(
+                            "Type the trusted domain without '@', for example "
+                            "supplier.nl (not %s).",
+                            value,
+                        )
+                    )
+            elif receiver.whitelist_type == "email" and not email_normalize(value):
+                raise ValidationError(
+                    self.env._("%s is not a valid email address.", value)
+                )
+
+    @api.constrains("contact_email", "auto_send_xml", "xml_destination_email")
+    def _check_addresses(self):
+        for receiver in self:
+            if not email_normalize(receiver.contact_email or ""):
+                raise ValidationError(
+                    self.env._(
+                        "The contact address %s is not a valid email address.",
+                        receiver.contact_email,
+                    )
+                )
+            if receiver.auto_send_xml and not email_normalize(
+                receiver.xml_destination_email or ""
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Give a valid destination address to send XML invoices to."
+                    )
+                )
+
+    @api.depends("company_id")
+    def _compute_journal_id(self):
+        for receiver in self:
+            if receiver.journal_id.company_id == receiver.company_id:
+                continue
+            receiver.journal_id = self.env["account.journal"].search(
+                [
+                    *self.env["account.journal"]._check_company_domain(
+                        receiver.company_id
+                    ),
+                    ("type", "=", "purchase"),
+                ],
+                limit=1,
+            )
+
+    @api.depends("partner_id", "alias_email")
+    def _compute_display_name(self):
+        for receiver in self:
+            receiver.display_name = " – ".join(
+                filter(None, [receiver.partner_id.name, receiver.alias_email])
+            )
+
+    def _compute_counts(self):
+        groups = self.env["email.receiver.log"]._read_group(
+            [("receiver_id", "in", self.ids)],
+            ["receiver_id"],
+            ["__count", "move_id:count_distinct"],
+        )
+        counts = {receiver.id: (count, bills) for receiver, count, bills in groups}
+        for receiver in self:
+            receiver.log_count, receiver.bill_count = counts.get(receiver.id, (0, 0))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("alias_name"):
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                vals["alias_name"] = self._generate_alias_name(company)
+        return super().create(vals_list)
+
+    def action_activate(self):
+        for receiver in self:
+            if not receiver.alias_email:
+                raise UserError(
+                    self.env._(
+                        "The receiver %s has no receiving address yet: set an alias "
+                        "domain on the company (Settings → Technical → Alias "
+                        "Domains) first.",
+                        receiver.display_name,
+                    )
+                )
+        self.state = "active"
+        return True
+
+    def action_deactivate(self):
+        self.state = "inactive"
+        return True
+
+    def action_reset_draft(self):
+        self.state = "draft"
+        return True
+
+    def action_send_invitation(self):
+        self.ensure_one()
+        if not self.alias_email:
+            raise UserError(
+                self.env._("This receiver has no receiving address to invite to.")
+            )
+        template = self.env.ref("email_receiver_trusted.mail_template_invitation")
+        template.send_mail(self.id)
+        self.message_post(
+            body=self.env._("Invitation sent to %s.", self.contact_email),
+            subtype_xmlid="mail.mt_note",
+        )
+        return True
+
+    def action_open_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "email_receiver_trusted.email_receiver_log_action"
+        )
+        action["domain"] = [("receiver_id", "=", self.id)]
+        action["context"] = {"default_receiver_id": self.id}
+        return action
+
+    def action_open_bills(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_in_invoice_type"
+        )
+        action["domain"] = [("id", "in", self.log_ids.move_id.ids)]
+        action["context"] = {"default_move_type": "in_invoice"}
+        return action
+
+    # mail.alias.mixin.optional -------------------------------------------
+
+    def _alias_get_creation_values(self):
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get_id("account.move")
+        # Our own trust check runs at routing time; Odoo's contact policy
+        # would bounce refused mail back to the (possibly forged) sender.
+        values["alias_contact"] = "everyone"
+        if self.id:
+            values["alias_defaults"] = repr(
+                {
+                    "move_type": self.move_type,
+                    "company_id": self.company_id.id,
+                    "journal_id": self.journal_id.id,
+                }
+            )
+        return values
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"move_type", "company_id", "journal_id"} & set(vals):
+            for receiver in self.filtered("alias_id"):
+                receiver.alias_id.sudo().alias_defaults = (
+                    receiver._alias_get_creation_values()["alias_defaults"]
+                )
+        return res
+
+    # Business methods ----------------------------------------------------
+
+    @api.model
+    def _generate_alias_name(self, company):
+        """bills-<company>-<random>: unique and hard to guess."""
+        alias_model = self.env["mail.alias"]
+        company_part = (
+            alias_model._sanitize_alias_name(company.name)
+            if alias_model._is_encodable(company.name or "")
+            else str(company.id)
+        )
+        return alias_model._sanitize_alias_name(
+            f"bills-{company_part[:30]}-{secrets.token_hex(5)}"
+        )
+
+    @api.model
+    def _from_alias(self, alias):
+        """The receiver owning ``alias``, or an empty recordset."""
+        if (
+            alias
+            and alias.alias_parent_thread_id
+            and alias.sudo().alias_parent_model_id.model == self._name
+        ):
+            # The gateway runs as whichever user matched the sender; routing
+            # must see the receiver whatever that user's companies are.
+            return self.sudo().browse(alias.alias_parent_thread_id).exists()
+        return self.browse()
+
+    def _trust_policy(self):
+        self.ensure_one()
+        verified = frozenset()
+        if self.whitelist_type == "verified_users":
+            users = (
+                self.env["res.users"]
+                .sudo()
+                .search(
+                    [
+                        ("share", "=", False),
+                        ("company_ids", "in", self.company_id.ids),
+                        ("email", "!=", False),
+                    ]
+                )
+            )
+            verified = frozenset(filter(None, users.mapped("email_normalized")))
+        return Policy(
+            active=self.state == "active",
+            whitelist_type=self.whitelist_type,
+            whitelist_value=self.whitelist_value or "",
+            verified_addresses=verified,
+            tls_only=self.tls_only,
+        )
+
+    @api.model
+    def _authserv_ids(self):
+        param = self.env["ir.config_parameter"].sudo().get_param(AUTHSERV_PARAM, "")
+        return [part.strip() for part in param.split(",") if part.strip()]
+
+    def _decide(self, message):
+        """Apply the trust rules to one incoming mail (``email.message``)."""
+        self.ensure_one()
+        # Raw values: the parsed ones are "repaired" by Python and Odoo (a
+        # trailing dot dropped, an invalid address turned into something else).
+        headers = [(name, str(value)) for name, value in message.raw_items()]
+        from_header = ", ".join(
+            value for name, value in headers if name.lower() == "from"
+        )
+        tls = received_over_tls(headers)
+        auth_results = parse_authentication_results(headers, self._authserv_ids())
+        return decide(self._trust_policy(), from_header, tls, auth_results)
+
+    @api.model
+    def _attachment_checksums(self, message_dict):
+        """sha1 of the attached documents, as ir.attachment stores them."""
+        attachments = message_dict.get("attachments") or []
+        documents = [
+            a
+            for a in attachments
+            if (a.fname or "").lower().endswith(DOCUMENT_EXTENSIONS)
+        ] or attachments
+        checksums = set()
+        for attachment in documents:
+            content = attachment.content
+            if isinstance(content, str):
+                content = content.encode()
+            checksums.add(hashlib.sha1(content or b"").hexdigest())
+        return checksums
+
+    def _find_duplicate_bill(self, message_dict):
+        """The bill that already holds every document of this mail, if any."""
+        self.ensure_one()
+        checksums = self._attachment_checksums(message_dict)
+        if not checksums:
+            return self.env["account.move"]
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("checksum", "in", list(checksums)),
+                    ("company_id", "=", self.company_id.id),
+                ]
+            )
+        )
+        if set(attachments.mapped("checksum")) != checksums:
+            return self.env["account.move"]
+        return self.env["account.move"].sudo().browse(attachments[:1].res_id).exists()
+
+    def _route_incoming(self, message, message_dict, route):
+        """Decide on a mail sent to this receiver at routing time. Returns the
+        route to follow (a bill is created) or None (refused: logged, nothing
+        created, nothing sent to the sender)."""
+        self.ensure_one()
+        log_model = self.env["email.receiver.log"].sudo()
+        message_id = message_dict.get("message_id") or ""
+        done = log_model.search(
+            [("receiver_id", "=", self.id), ("message_id", "=", message_id)], limit=1
+        )
+        if done:  # a reply routed twice by the gateway: decide once
+            return None
+        decision = self._decide(message)
+        values = {
+            "receiver_id": self.id,
+            "email_from": message_dict.get("email_from") or "",
+            "subject": message_dict.get("subject") or "",
+            "received_date": message_dict.get("date") or fields.Datetime.now(),
+            "message_id": message_id,
+            "tls": decision.tls,
+        }
+        if decision.accepted:
+            duplicate = self._find_duplicate_bill(message_dict)
+            if duplicate:
+                log_model.create(
+                    dict(
+                        values,
+                        state="refused",
+                        reason=REASON_DUPLICATE,
+                        move_id=duplicate.id,
+                    )
+                )
+                return None
+            if not message_dict.get("attachments"):
+                log = log_model.create(
+                    dict(values, state="refused", reason="no_attachment")
+                )
+                log._send_rejection_notice()
+                return None
+            self._switch_tls_on(decision)
+            log = log_model.create(dict(values, state="accepted"))
+            custom_values = dict(route[2] or {}, email_receiver_log_id=log.id)
+            return (route[0], route[1], custom_values, route[3], route[4])
+        log = log_model.create(dict(values, state="refused", reason=decision.reason))
+        _logger.info(
+            "Email receiver %s refused mail %s: %s",
+            self.id,
+            message_id,
+            decision.reason,
+        )
+        # Never write to an unknown sender, nor about one: no backscatter.
+        if decision.known_sender and decision.reason != REASON_UNTRUSTED:
+            log._send_rejection_notice()
+        return None
+
+    def _switch_tls_on(self, decision):
+        """The first accepted mail came over TLS: from now on require it."""
+        if self.tls_only or not decision.tls:
+            return
+        if (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search_count(
+                [("receiver_id", "=", self.id), ("state", "=", "accepted")], limit=1
+            )
+        ):
+            return
+        self.sudo().tls_only = True
+        self.sudo().message_post(
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "The first mail of %s arrived over TLS: from now on mail without "
+                "TLS is refused.",
+                decision.sender,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _accounting_members(self):
+        """Internal users who keep the books of the receiver's company."""
+        self.ensure_one()
+        group = self.env.ref("account.group_account_invoice")
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("all_group_ids", "in", group.ids),
+                    ("company_ids", "in", self.company_id.ids),
+                    ("email", "!=", False),
+                ]
+            )
+        )

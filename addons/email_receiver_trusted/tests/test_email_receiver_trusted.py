@@ -1,10 +1,12 @@
-from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import EmailReceiverCase
 
 
 @tagged("post_install", "-at_install")
-class TestEmailReceiverAccess(TransactionCase):
-    """Who sees the addon's menu and records."""
+class TestEmailReceiverAccess(EmailReceiverCase):
+    """Who sees the addon's menu and records; what a new receiver looks like."""
 
     @classmethod
     def setUpClass(cls):
@@ -18,9 +20,22 @@ class TestEmailReceiverAccess(TransactionCase):
             cls.env, login="email_receiver_trusted_employee", groups="base.group_user"
         )
         cls.other_company = cls.env["res.company"].create({"name": "Other BV"})
-        cls.record = cls.env["email.receiver"].create({"name": "Ours"})
+        cls.env["account.journal"].create(
+            {
+                "name": "Other purchases",
+                "code": "OPUR",
+                "type": "purchase",
+                "company_id": cls.other_company.id,
+            }
+        )
         cls.foreign = cls.env["email.receiver"].create(
-            {"name": "Theirs", "company_id": cls.other_company.id}
+            {
+                "company_id": cls.other_company.id,
+                "partner_id": cls.supplier.id,
+                "contact_email": "contact@supplier.nl",
+                "whitelist_type": "email",
+                "whitelist_value": "invoices@supplier.nl",
+            }
         )
 
     def test_accountant_sees_menu_in_dutch(self):
@@ -34,9 +49,51 @@ class TestEmailReceiverAccess(TransactionCase):
         visible = self.env["ir.ui.menu"].with_user(self.employee)._visible_menu_ids()
         self.assertNotIn(menu.id, visible)
         with self.assertRaises(AccessError):
-            self.record.with_user(self.employee).read(["name"])
+            self.receiver.with_user(self.employee).read(["alias_email"])
 
     def test_records_of_other_companies_are_hidden(self):
         found = self.env["email.receiver"].with_user(self.accountant).search([])
-        self.assertIn(self.record, found)
+        self.assertIn(self.receiver, found)
         self.assertNotIn(self.foreign, found)
+        self.assertEqual(self.foreign.journal_id.company_id, self.other_company)
+        self.foreign.with_context(allowed_company_ids=[self.other_company.id])
+        logs = self.env["email.receiver.log"].with_user(self.accountant)
+        self.assertFalse(logs.search([("receiver_id", "=", self.foreign.id)]))
+
+    def test_new_receiver_is_draft_with_generated_address(self):
+        receiver = self.env["email.receiver"].create(
+            {
+                "partner_id": self.supplier.id,
+                "contact_email": "contact@supplier.nl",
+                "whitelist_type": "domain",
+                "whitelist_value": "supplier.nl",
+            }
+        )
+        self.assertEqual(receiver.state, "draft")
+        self.assertEqual(receiver.journal_id.type, "purchase")
+        self.assertRegex(
+            receiver.alias_email,
+            r"^bills-[a-z0-9-]+-[0-9a-f]{10}@"
+            + self.alias_domain.name.replace(".", r"\.")
+            + "$",
+        )
+        self.assertNotEqual(receiver.alias_email, self.receiver.alias_email)
+        self.assertEqual(receiver.alias_id.alias_model_id.model, "account.move")
+        receiver.action_activate()
+        self.assertEqual(receiver.state, "active")
+        receiver.action_deactivate()
+        self.assertEqual(receiver.state, "inactive")
+
+    def test_whitelist_values_are_checked(self):
+        with self.assertRaisesRegex(ValidationError, "without '@'"):
+            self.receiver.whitelist_value = "@supplier.nl"
+        with self.assertRaisesRegex(ValidationError, "not a valid email"):
+            self.receiver.write({"whitelist_type": "email", "whitelist_value": "nope"})
+
+    def test_supplier_form_counts_its_receivers(self):
+        self.assertEqual(self.supplier.email_receiver_count, 2)
+        action = self.supplier.action_open_email_receivers()
+        self.assertEqual(
+            self.env["email.receiver"].search(action["domain"]),
+            self.receiver | self.foreign,
+        )

@@ -1,0 +1,174 @@
+"""Raw RFC 822 mail through Odoo's real gateway (mail.thread.message_process)."""
+
+from odoo.tests import new_test_user, tagged
+
+from .common import EmailReceiverCase, build_mail
+
+DMARC_FAIL = (
+    "dmarc=fail (p=reject) header.from=supplier.nl; spf=fail smtp.mailfrom=supplier.nl"
+)
+DMARC_PASS = "dmarc=pass header.from=supplier.nl; spf=pass smtp.mailfrom=supplier.nl"
+
+
+@tagged("post_install", "-at_install")
+class TestGateway(EmailReceiverCase):
+    def send(self, email_from="Supplier <invoices@supplier.nl>", receiver=None, **kw):
+        receiver = receiver or self.receiver
+        return self.process(build_mail(email_from, receiver.alias_email, **kw))
+
+    def assertRefused(self, reason, receiver=None):
+        receiver = receiver or self.receiver
+        log = receiver.log_ids[:1]
+        self.assertEqual((log.state, log.reason), ("refused", reason))
+        self.assertFalse(self.bills(receiver))
+        return log
+
+    def test_accepted_mail_creates_one_bill_with_attachments(self):
+        self.send(
+            attachments=("invoice-2026-001.pdf", "peppol-base-example.xml"),
+            auth_results=DMARC_PASS,
+        )
+        bill = self.bills()
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(bill.move_type, "in_invoice")
+        self.assertEqual(bill.journal_id, self.receiver.journal_id)
+        self.assertEqual(bill.partner_id, self.supplier)
+        self.assertEqual(
+            sorted(bill.attachment_ids.mapped("name")),
+            ["invoice-2026-001.pdf", "peppol-base-example.xml"],
+        )
+        # account_edi_ubl_cii read the UBL: its number, lines and total
+        self.assertEqual(bill.ref, "Snippet1")
+        self.assertTrue(bill.invoice_line_ids)
+        self.assertEqual(bill.currency_id.name, "EUR")
+        self.assertEqual(bill.amount_untaxed, 1325.0)
+        self.assertEqual(str(bill.invoice_date), "2017-11-13")
+        log = self.receiver.log_ids
+        self.assertEqual((log.state, log.move_id), ("accepted", bill))
+        self.assertIn("invoices@supplier.nl", log.email_from)
+        self.assertEqual(log.subject, "Invoice 2026-001")
+
+    def test_credit_note_follows_from_the_document(self):
+        self.send(attachments=("peppol-base-creditnote-correction.xml",))
+        self.assertEqual(self.bills().move_type, "in_refund")
+
+    def test_several_pdfs_make_one_bill(self):
+        self.send(attachments=("invoice-2026-001.pdf", "invoice-2026-002.pdf"))
+        self.assertEqual(len(self.bills()), 1)
+        self.assertEqual(len(self.bills().attachment_ids), 2)
+
+    def test_domain_is_case_insensitive(self):
+        self.send(email_from="INVOICES@SUPPLIER.NL")
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_look_alike_domain_is_refused_silently(self):
+        self.send(email_from="invoices@supplier.nl.evil.example")
+        self.assertRefused("untrusted")
+        self.assertFalse(self.env["mail.mail"].search([("email_to", "ilike", "evil")]))
+        self.assertFalse(self.mails_to("contact@supplier.nl"))
+
+    def test_address_whitelist(self):
+        self.receiver.write(
+            {"whitelist_type": "email", "whitelist_value": "invoices@supplier.nl"}
+        )
+        self.send(email_from="sales@supplier.nl", subject="Not this one")
+        self.assertRefused("untrusted")
+        self.send(email_from="Invoices@Supplier.nl")
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_verified_users(self):
+        new_test_user(
+            self.env,
+            login="erc_bookkeeper",
+            email="bookkeeper@ourcompany.test",
+            groups="account.group_account_invoice",
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        outsider_company = self.env["res.company"].create({"name": "Elsewhere BV"})
+        new_test_user(
+            self.env,
+            login="erc_outsider",
+            email="outsider@ourcompany.test",
+            groups="base.group_user",
+            company_id=outsider_company.id,
+            company_ids=[(6, 0, outsider_company.ids)],
+        )
+        self.receiver.write(
+            {"whitelist_type": "verified_users", "whitelist_value": False}
+        )
+        self.send(email_from="outsider@ourcompany.test")
+        self.assertRefused("untrusted")
+        self.send(email_from="Bookkeeper <bookkeeper@ourcompany.test>")
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_receiver_not_active(self):
+        self.receiver.action_deactivate()
+        self.send()
+        log = self.assertRefused("inactive")
+        notice = self.mails_to("contact@supplier.nl")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("was not processed", notice.subject)
+        self.assertIn("invoices@supplier.nl", log.email_from)
+        self.assertFalse(self.mails_to("invoices@supplier.nl"))
+
+    def test_unknown_sender_to_inactive_receiver_gets_nothing(self):
+        self.receiver.action_deactivate()
+        self.send(email_from="someone@elsewhere.example")
+        self.assertRefused("inactive")
+        self.assertFalse(
+            self.env["mail.mail"]
+            .search([])
+            .filtered(
+                lambda m: (
+                    "elsewhere" in (m.email_to or "")
+                    or m.email_to == "contact@supplier.nl"
+                )
+            )
+        )
+
+    def test_tls_only_refuses_plain_mail(self):
+        self.receiver.tls_only = True
+        self.send(tls=False)
+        self.assertRefused("no_tls")
+        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        self.send(tls=True)
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_tls_switches_on_after_first_tls_mail(self):
+        self.assertFalse(self.receiver.tls_only)
+        self.send(tls=True)
+        self.assertTrue(self.receiver.tls_only)
+        self.send(
+            tls=False, subject="Invoice 2026-002", attachments=("invoice-2026-002.pdf",)
+        )
+        self.assertEqual(self.receiver.log_ids[0].reason, "no_tls")
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_first_plain_mail_keeps_tls_optional(self):
+        self.send(tls=False)
+        self.assertFalse(self.receiver.tls_only)
+        self.send(tls=True, attachments=("invoice-2026-002.pdf",))
+        self.assertFalse(self.receiver.tls_only)
+        self.assertEqual(len(self.bills()), 2)
+
+    def test_dmarc_failure(self):
+        self.send(auth_results=DMARC_FAIL)
+        self.assertRefused("dmarc")
+        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        self.assertFalse(self.mails_to("invoices@supplier.nl"))
+
+    def test_duplicate_attachment_makes_no_second_bill(self):
+        self.send()
+        bill = self.bills()
+        self.send(subject="Reminder: invoice 2026-001")
+        self.assertEqual(self.bills(), bill)
+        log = self.receiver.log_ids[0]
+        self.assertEqual(
+            (log.state, log.reason, log.move_id), ("refused", "duplicate", bill)
+        )
+
+    def test_mail_without_attachment(self):
+        self.send(attachments=())
+        self.assertRefused("no_attachment")
+        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        self.assertFalse(self.mails_to("invoices@supplier.nl"))
