@@ -11,7 +11,11 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/bank_mt940_upload_views.xml",
         "views/bank_mt940_file_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
         "views/bank_mt940_reconcile_menus.xml",
     ],
     "demo": ["demo/bank_mt940_reconcile_demo.xml"],

@@ -1,1 +1,3 @@
 from . import test_bank_mt940_reconcile
+from . import test_import
+from . import test_parser
