@@ -1,6 +1,7 @@
 """Client-side rate limiter: never more than N requests in any sliding window."""
 
 import collections
+import threading
 import time
 
 # Moneybird: 150 requests per 5 minutes for the whole platform.
@@ -27,6 +28,7 @@ class SlidingWindowLimiter:
         self._clock = clock
         self._sleep = sleep
         self._stamps = collections.deque()
+        self._lock = threading.Lock()
         self.waited = 0.0
 
     def _drop_expired(self, now):
@@ -34,19 +36,41 @@ class SlidingWindowLimiter:
             self._stamps.popleft()
 
     def acquire(self):
-        now = self._clock()
-        self._drop_expired(now)
-        while len(self._stamps) >= self.max_requests:
-            # a small margin so the server, which counts from its own clock, agrees
-            delay = self._stamps[0] + self.window - now + 0.01
-            self.waited += delay
-            self._sleep(delay)
+        # the lock is held while waiting: callers queue up in order
+        with self._lock:
             now = self._clock()
             self._drop_expired(now)
-        self._stamps.append(now)
+            while len(self._stamps) >= self.max_requests:
+                # a small margin so the server, which counts on its own clock, agrees
+                delay = self._stamps[0] + self.window - now + 0.01
+                self.waited += delay
+                self._sleep(delay)
+                now = self._clock()
+                self._drop_expired(now)
+            self._stamps.append(now)
 
     def pause(self, seconds):
         """The server asked us to wait (Retry-After)."""
         if seconds > 0:
             self.waited += seconds
             self._sleep(seconds)
+
+
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+def shared_limiter(
+    key, max_requests=MONEYBIRD_MAX_REQUESTS, window=MONEYBIRD_WINDOW_SECONDS
+):
+    """One limiter per Moneybird account in this process, so successive runs (cron
+    batches, a user pressing Process, a webhook) together stay under the limit."""
+    with _shared_lock:
+        limiter = _shared.get(key)
+        if (
+            limiter is None
+            or limiter.max_requests != max_requests
+            or limiter.window != float(window)
+        ):
+            limiter = _shared[key] = SlidingWindowLimiter(max_requests, window)
+        return limiter

@@ -7,7 +7,11 @@ from odoo.exceptions import UserError
 
 from ..clients import ccv, moneybird
 from ..clients.errors import ApiError, AuthorizationRevoked, CcvAuthError
-from ..clients.ratelimit import MONEYBIRD_MAX_REQUESTS, MONEYBIRD_WINDOW_SECONDS
+from ..clients.ratelimit import (
+    MONEYBIRD_MAX_REQUESTS,
+    MONEYBIRD_WINDOW_SECONDS,
+    shared_limiter,
+)
 from ..clients.sync import AUTHORIZATION_REVOKED, TRANSIENT_REASONS, PaymentSyncer
 
 _logger = logging.getLogger(__name__)
@@ -368,7 +372,8 @@ class CcvMoneybirdConnection(models.Model):
             conn.moneybird_refresh_token or "",
             conn.moneybird_token_expires,
         )
-        limiter = moneybird.SlidingWindowLimiter(
+        limiter = shared_limiter(
+            (conn.moneybird_base_url, conn.moneybird_administration_id or ""),
             max(conn.moneybird_rate_limit, 1),
             conn.moneybird_rate_window or MONEYBIRD_WINDOW_SECONDS,
         )

@@ -7,6 +7,8 @@ from odoo.tests import TransactionCase, new_test_user
 from .fake_ccv import FakeCcv
 from .fake_moneybird import ADMIN_ID, FakeMoneybird
 
+# Moneybird's 150 requests per 5 minutes, with the window scaled down for the tests
+TEST_WINDOW = 2.0
 # 2026-11-20 10:00 UTC in CCV's epoch milliseconds
 T0_MS = 1763632800000 + 365 * 86400 * 1000
 
@@ -15,6 +17,7 @@ def start_fakes(case_class, **moneybird_options):
     """Start both servers for a test class; they stop when the class is done."""
     ccv = FakeCcv().start()
     case_class.addClassCleanup(ccv.stop)
+    moneybird_options.setdefault("window", TEST_WINDOW)
     moneybird = FakeMoneybird(**moneybird_options).start()
     case_class.addClassCleanup(moneybird.stop)
     return ccv, moneybird
@@ -48,6 +51,7 @@ class CcvMoneybirdCase(TransactionCase):
         self.fake_mb.log.clear()
         self.fake_mb.rate_limited = 0
         self.fake_mb.reject_next_payment = None
+        self.fake_mb.max_requests, self.fake_mb.window = 150, TEST_WINDOW
         access, refresh = self.fake_mb.issue_tokens()
         self.connection = self.env["ccv.moneybird.connection"].create(
             {
@@ -63,6 +67,7 @@ class CcvMoneybirdCase(TransactionCase):
                 "moneybird_refresh_token": refresh,
                 "moneybird_state": "connected",
                 "moneybird_administration_id": ADMIN_ID,
+                "moneybird_rate_window": TEST_WINDOW,
                 "user_id": self.manager.id,
             }
         )

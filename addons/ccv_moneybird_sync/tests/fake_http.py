@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # no 40 ms delayed-ACK stalls between header and body segments
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # keep the test output clean
         pass

@@ -153,7 +153,8 @@ class FakeMoneybird(FakeServer):
             self.hits.popleft()
         if len(self.hits) >= self.max_requests:
             self.rate_limited += 1
-            wait = max(self.hits[0] + self.window - now, 0.001)
+            oldest = self.hits[0] if self.hits else now
+            wait = max(oldest + self.window - now, 0.001)
             return (
                 429,
                 {"error": "Too many requests"},

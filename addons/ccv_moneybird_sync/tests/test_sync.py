@@ -266,6 +266,46 @@ class TestDuplicatesAndReruns(CcvMoneybirdCase):
 
 
 @tagged("post_install", "-at_install")
+class TestRateLimiting(CcvMoneybirdCase):
+    def _twelve_payments(self):
+        for number in range(1, 13):
+            self.fake_mb.add_invoice(f"2026-02{number:02d}", "2.00")
+            self.ccv_payment("2.00", f"2026-02{number:02d}")
+
+    def test_client_side_limit_keeps_moneybird_from_answering_429(self):
+        self.fake_mb.max_requests, self.fake_mb.window = 5, 1.0
+        self.connection.write({"moneybird_rate_limit": 5, "moneybird_rate_window": 1.0})
+        self._twelve_payments()
+        payments = self.fetch()
+        self.assertEqual(set(payments.mapped("state")), {"done"})
+        self.assertEqual(self.fake_mb.rate_limited, 0)
+        self.assertEqual(self.fake_mb.duplicates(), 0)
+
+    def test_429_with_retry_after_is_honoured(self):
+        """Another app uses the same account: Moneybird answers 429 anyway."""
+        self.fake_mb.max_requests, self.fake_mb.window = 5, 1.0
+        self._twelve_payments()
+        payments = self.fetch()
+        self.assertGreater(self.fake_mb.rate_limited, 0)
+        self.assertEqual(set(payments.mapped("state")), {"done"})
+        self.assertEqual(self.fake_mb.duplicates(), 0)
+
+    def test_429_that_does_not_stop_leaves_a_temporary_error_for_the_recheck(self):
+        self.fake_mb.add_invoice("2026-0301", "2.00")
+        reference = self.ccv_payment("2.00", "2026-0301")
+        self.fake_mb.max_requests = 0  # Moneybird refuses everything for now
+        self.fake_mb.window = 0.05
+        self.fetch()
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("tried again tonight", payment.error_reason)
+
+        self.fake_mb.max_requests = 150
+        self.env["ccv.moneybird.connection"]._cron_recheck_payments()
+        self.assertEqual(payment.state, "done")
+
+
+@tagged("post_install", "-at_install")
 class TestConnection(CcvMoneybirdCase):
     def test_ccv_test_call_turns_the_dot_green(self):
         self.connection.ccv_state = "not_connected"
