@@ -1,0 +1,500 @@
+import contextlib
+import datetime
+import io
+import logging
+import os
+import tempfile
+from zoneinfo import ZoneInfo
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from ..services import csv_writer, zip_packer
+from ..services.schedule import next_occurrence
+from .sftp_export_format import DATASET_MODELS, DATASETS
+
+_logger = logging.getLogger(__name__)
+
+WEEKDAYS = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
+CRON_BATCH = 20  # schedules per cron step
+# Status groups per model: what is ready, what waits for approval or verification.
+EXPENSE_APPROVAL_MISSING = ("draft", "submitted")
+EXPENSE_VERIFICATION_MISSING = ("approved",)
+EXPENSE_READY = ("posted", "in_payment", "paid")
+EXPENSE_PAID = ("in_payment", "paid")
+BILL_PAID = ("paid", "in_payment", "reversed")
+
+
+class SftpExportSchedule(models.Model):
+    _name = "sftp.export.schedule"
+    _description = "Automatic export"
+    _inherit = "mail.thread"
+    _check_company_auto = True
+    _order = "name, id"
+
+    name = fields.Char(required=True, default="Automatic export")
+    active = fields.Boolean(default=True)
+    enabled = fields.Boolean(
+        string="Enable automatic export",
+        tracking=True,
+        help="When enabled, the files are sent on the chosen days at the chosen time.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    server_id = fields.Many2one(
+        "sftp.export.server", string="SFTP server", check_company=True, tracking=True
+    )
+    server_host = fields.Char(related="server_id.host", readonly=False)
+    server_port = fields.Integer(related="server_id.port", readonly=False)
+    server_directory = fields.Char(related="server_id.directory", readonly=False)
+    server_username = fields.Char(related="server_id.username", readonly=False)
+    server_auth_method = fields.Selection(
+        related="server_id.auth_method", readonly=False
+    )
+    server_public_key = fields.Char(related="server_id.public_key")
+    server_host_key_fingerprint = fields.Char(related="server_id.host_key_fingerprint")
+    monday = fields.Boolean(default=True)
+    tuesday = fields.Boolean(default=True)
+    wednesday = fields.Boolean(default=True)
+    thursday = fields.Boolean(default=True)
+    friday = fields.Boolean(default=True)
+    saturday = fields.Boolean()
+    sunday = fields.Boolean()
+    time = fields.Float(
+        string="Time", default=7.0, help="Local time of day in the chosen timezone."
+    )
+    tz = fields.Selection(
+        _tz_get,
+        string="Timezone",
+        required=True,
+        default=lambda self: self.env.user.tz or "Europe/Amsterdam",
+    )
+    next_run = fields.Datetime(
+        string="Next export",
+        compute="_compute_next_run",
+        store=True,
+        readonly=True,
+        copy=False,
+    )
+    next_run_label = fields.Char(compute="_compute_next_run_label")
+    line_ids = fields.One2many(
+        "sftp.export.schedule.line", "schedule_id", string="Datasets", copy=True
+    )
+    run_ids = fields.One2many("sftp.export.run", "schedule_id", string="History")
+    run_count = fields.Integer(compute="_compute_run_count")
+
+    _time_range = models.Constraint(
+        "CHECK(time >= 0 AND time < 24)", "The time must be between 00:00 and 23:59."
+    )
+
+    @api.depends("enabled", "time", "tz", *WEEKDAYS)
+    def _compute_next_run(self):
+        now = fields.Datetime.now()
+        for schedule in self:
+            schedule.next_run = schedule._next_run_after(now)
+
+    @api.depends("next_run", "tz")
+    def _compute_next_run_label(self):
+        for schedule in self:
+            if not schedule.next_run:
+                schedule.next_run_label = self.env._("Automatic export is off.")
+                continue
+            local = schedule.next_run.replace(tzinfo=datetime.UTC).astimezone(
+                ZoneInfo(schedule.tz)
+            )
+            schedule.next_run_label = self.env._(
+                "Next export on %(day)s at %(time)s (%(tz)s)",
+                day=local.strftime("%d-%m-%Y"),
+                time=local.strftime("%H:%M"),
+                tz=schedule.tz,
+            )
+
+    def _compute_run_count(self):
+        groups = self.env["sftp.export.run"]._read_group(
+            [("schedule_id", "in", self.ids)], ["schedule_id"], ["__count"]
+        )
+        counts = {schedule.id: count for schedule, count in groups}
+        for schedule in self:
+            schedule.run_count = counts.get(schedule.id, 0)
+
+    def action_run_now(self):
+        """Export every dataset at once; the schedule itself is unchanged."""
+        self.ensure_one()
+        runs = self._run_export()
+        delivered = runs.filtered(lambda run: run.state == "delivered")
+        failed = runs.filtered(lambda run: run.state == "failed")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "danger" if failed else "success",
+                "message": self.env._(
+                    "%(delivered)s file(s) delivered, %(failed)s failed, "
+                    "%(skipped)s skipped. See the export history.",
+                    delivered=len(delivered),
+                    failed=len(failed),
+                    skipped=len(runs - delivered - failed),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_generate_key(self):
+        self.ensure_one()
+        return self._require_server().action_generate_key()
+
+    def action_test_connection(self):
+        self.ensure_one()
+        return self._require_server().action_test_connection()
+
+    def action_open_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sftp_export.sftp_export_run_action"
+        )
+        action["domain"] = [("schedule_id", "=", self.id)]
+        return action
+
+    # -- business methods -----------------------------------------------------
+    def _require_server(self):
+        if not self.server_id:
+            raise UserError(self.env._("Choose or create an SFTP server first."))
+        return self.server_id
+
+    def _weekdays(self):
+        return {index for index, day in enumerate(WEEKDAYS) if self[day]}
+
+    def _next_run_after(self, moment):
+        self.ensure_one()
+        if not self.enabled:
+            return False
+        return next_occurrence(moment, self._weekdays(), self.time, self.tz) or False
+
+    def _local_now(self):
+        return datetime.datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None)
+
+    def _run_export(self):
+        """One file per dataset line, each delivered in its own step."""
+        self.ensure_one()
+        server = self._require_server()
+        runs = self.env["sftp.export.run"]
+        for line in self.line_ids:
+            run = line._export(server, self._local_now())
+            self._post_run_feed(run)
+            runs |= run
+        return runs
+
+    def _post_run_feed(self, run):
+        """The update feed in the chatter: failures and skipped exports."""
+        labels = dict(run._fields["dataset"]._description_selection(self.env))
+        dataset = labels[run.dataset]
+        if run.state == "skipped":
+            self.message_post(body=self.env._("Export skipped: no data (%s).", dataset))
+        elif run.state == "failed":
+            self.message_post(
+                body=self.env._(
+                    "%(count)s item(s) could not be exported (%(dataset)s): %(error)s",
+                    count=run.record_count,
+                    dataset=dataset,
+                    error=run.error,
+                )
+            )
+
+    def _cron_run_due_schedules(self):
+        """Run the schedules whose time has come, one committed step each."""
+        now = fields.Datetime.now()
+        domain = [("enabled", "=", True), ("next_run", "<=", now)]
+        # sudo: the cron serves every company, whatever companies its user has.
+        schedules = self.sudo()
+        due = schedules.search(domain, limit=CRON_BATCH, order="next_run, id")
+        remaining = schedules.search_count(domain)
+        self.env["ir.cron"]._commit_progress(remaining=remaining)
+        for schedule in due:
+            # Another worker (or Export now) may hold it: skip, it stays due.
+            if not schedule.try_lock_for_update(allow_referencing=True):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    schedule.with_company(schedule.company_id)._run_export()
+            except Exception:
+                # A bug must not stop the other schedules; the next run retries.
+                _logger.exception("Automatic export %s failed", schedule.name)
+            # The next run is planned even after a failure: records of a failed
+            # run are not marked exported, so the next run sends them again.
+            schedule.next_run = schedule._next_run_after(now)
+            if not self.env["ir.cron"]._commit_progress(1):
+                break
+
+
+class SftpExportScheduleLine(models.Model):
+    _name = "sftp.export.schedule.line"
+    _description = "Automatic export dataset"
+    _order = "schedule_id, sequence, id"
+    _check_company_auto = True
+
+    schedule_id = fields.Many2one(
+        "sftp.export.schedule", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="schedule_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    dataset = fields.Selection(DATASETS, required=True)
+    format_id = fields.Many2one(
+        "sftp.export.format",
+        string="Format",
+        required=True,
+        check_company=True,
+        domain="[('dataset', '=', dataset)]",
+    )
+    include_attachments = fields.Boolean(
+        string="Attach original documents",
+        help="Send the CSV and the original documents together in one zip file.",
+    )
+    include_ready = fields.Boolean(
+        string="Ready for export",
+        default=True,
+        help="Approved, verified and complete records.",
+    )
+    include_exported = fields.Boolean(
+        string="Already exported", help="Also send records that were sent before."
+    )
+    include_paid = fields.Boolean(string="Paid", default=True)
+    include_unpaid = fields.Boolean(string="Unpaid", default=True)
+    include_approval_missing = fields.Boolean(
+        string="Approval missing",
+        help="Expenses not approved yet, draft bills.",
+    )
+    include_verification_missing = fields.Boolean(
+        string="Verification missing",
+        help="Approved expenses not posted yet, posted bills not reviewed yet.",
+    )
+    include_missing_info = fields.Boolean(
+        string="Required information missing",
+        help="Records where a required column of the format is empty.",
+    )
+    preview_count = fields.Integer(
+        string="Would export now", compute="_compute_preview_count"
+    )
+
+    _dataset_unique = models.UniqueIndex(
+        "(schedule_id, dataset)", "Each dataset can be exported once per schedule."
+    )
+
+    @api.depends(
+        "dataset",
+        "format_id",
+        "include_ready",
+        "include_exported",
+        "include_paid",
+        "include_unpaid",
+        "include_approval_missing",
+        "include_verification_missing",
+        "include_missing_info",
+    )
+    def _compute_preview_count(self):
+        for line in self:
+            if line.dataset and line.format_id and line.schedule_id.company_id:
+                line.preview_count = len(line._select()[0])
+            else:
+                line.preview_count = 0
+
+    @api.onchange("dataset")
+    def _onchange_dataset(self):
+        if self.format_id.dataset != self.dataset:
+            self.format_id = self.env["sftp.export.format"].search(
+                [("dataset", "=", self.dataset)], limit=1
+            )
+
+    # -- selection ------------------------------------------------------------------
+    def _model(self):
+        # sudo: the administrator set up which records leave the company; the
+        # export reads them regardless of the running user's HR/accounting rights,
+        # restricted to the schedule's company below.
+        return self.env[DATASET_MODELS[self.dataset]].sudo()
+
+    def _status_domain(self):
+        """Records whose approval/verification status the filters let through.
+
+        Ready records are needed too when records missing information may be
+        exported: whether information is missing is decided per record later.
+        """
+        if self.dataset == "vendor_bills":
+            ready = [("state", "=", "posted"), ("checked", "=", True)]
+            parts = {
+                "ready": ready,
+                "approval": [("state", "=", "draft")],
+                "verification": [("state", "=", "posted"), ("checked", "=", False)],
+            }
+        else:
+            parts = {
+                "ready": [("state", "in", EXPENSE_READY)],
+                "approval": [("state", "in", EXPENSE_APPROVAL_MISSING)],
+                "verification": [("state", "in", EXPENSE_VERIFICATION_MISSING)],
+            }
+        wanted = []
+        if self.include_ready or self.include_missing_info:
+            wanted.append(parts["ready"])
+        if self.include_approval_missing:
+            wanted.append(parts["approval"])
+        if self.include_verification_missing:
+            wanted.append(parts["verification"])
+        return Domain.OR(wanted) if wanted else Domain.FALSE
+
+    def _base_domain(self):
+        company = self.schedule_id.company_id
+        if self.dataset == "vendor_bills":
+            domain = Domain(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_type", "in", ("in_invoice", "in_refund")),
+                ]
+            )
+            paid = Domain("payment_state", "in", BILL_PAID)
+        else:
+            mode = (
+                "company_account"
+                if self.dataset == "card_transactions"
+                else "own_account"
+            )
+            domain = Domain(
+                [("company_id", "=", company.id), ("payment_mode", "=", mode)]
+            )
+            paid = Domain("state", "in", EXPENSE_PAID)
+        if not self.include_exported:
+            domain &= Domain("sftp_exported_on", "=", False)
+        if self.include_paid and not self.include_unpaid:
+            domain &= paid
+        elif self.include_unpaid and not self.include_paid:
+            domain &= ~paid
+        elif not (self.include_paid or self.include_unpaid):
+            domain = Domain.FALSE
+        return domain & self._status_domain()
+
+    def _is_ready_status(self, record):
+        if self.dataset == "vendor_bills":
+            return record.state == "posted" and record.checked
+        return record.state in EXPENSE_READY
+
+    def _select(self):
+        """(records to export, {record: missing headers} left out for missing info)."""
+        self.ensure_one()
+        candidates = self._model().search(self._base_domain(), order="id")
+        selected = []
+        left_out = {}
+        for record in candidates:
+            missing = self.format_id._missing_required(record)
+            ready_status = self._is_ready_status(record)
+            if missing and not self.include_missing_info:
+                if ready_status and self.include_ready:
+                    left_out[record] = missing
+                continue
+            if ready_status and not missing and not self.include_ready:
+                continue
+            selected.append(record.id)
+        return candidates.browse(selected), left_out
+
+    def _originals(self, records):
+        """(member name, opener) for every document attached to the records."""
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", records._name), ("res_id", "in", records.ids)],
+                order="res_id, id",
+            )
+        )
+        names = {record.id: record.display_name for record in records}
+        for attachment in attachments:
+            name = f"{names[attachment.res_id]}_{attachment.name}"
+            yield name, _opener(attachment)
+
+    # -- export -----------------------------------------------------------------------
+    def _export(self, server, local_now):
+        """Build the file, keep it on the history line, upload it, mark records."""
+        self.ensure_one()
+        records, left_out = self._select()
+        Run = self.env["sftp.export.run"]
+        values = {
+            "company_id": self.schedule_id.company_id.id,
+            "schedule_id": self.schedule_id.id,
+            "server_id": server.id,
+            "dataset": self.dataset,
+            "format_id": self.format_id.id,
+            "record_count": len(records),
+        }
+        if left_out:
+            self.schedule_id.message_post(
+                body=self.env._(
+                    "%(count)s item(s) could not be exported: %(items)s",
+                    count=len(left_out),
+                    items="; ".join(
+                        self.env._(
+                            "%(record)s misses %(fields)s",
+                            record=record.display_name,
+                            fields=", ".join(missing),
+                        )
+                        for record, missing in left_out.items()
+                    ),
+                )
+            )
+        if not records:
+            return Run.create(dict(values, state="skipped", error=False))
+        zipped = self.include_attachments
+        link_field = "move_ids" if records._name == "account.move" else "expense_ids"
+        file_name = self.format_id._file_name(local_now, zipped=zipped)
+        values.update(
+            {
+                "file_name": file_name,
+                "remote_path": server._remote_url(file_name),
+                "state": "failed",  # until the upload succeeded
+                link_field: [fields.Command.set(records.ids)],
+            }
+        )
+        run = Run.create(values)
+        with _temporary_file() as produced:
+            run.attachment_count = self._write_file(produced, records, zipped)
+            run._attach(produced)
+            run._deliver(produced)
+        return run
+
+    def _write_file(self, target, records, zipped):
+        """Write the CSV (or the zip of CSV and originals); returns originals count."""
+        options = self.format_id._csv_options()
+        rows = self.format_id._rows(records)
+        if not zipped:
+            csv_writer.write_csv(target, rows, options)
+            return 0
+        csv_name = self.format_id._file_name(self.schedule_id._local_now())
+        with _temporary_file() as csv_file:
+            csv_writer.write_csv(csv_file, rows, options)
+            csv_file.seek(0)
+            return zip_packer.write_zip(
+                target, csv_name, csv_file, self._originals(records)
+            )
+
+
+def _opener(attachment):
+    """Open an attachment's content as a stream, from the filestore when there."""
+    if attachment.store_fname:
+        path = attachment._full_path(attachment.store_fname)
+        if os.path.exists(path):
+            return lambda: open(path, "rb")
+    raw = attachment.raw or b""
+    return lambda: io.BytesIO(raw)
+
+
+@contextlib.contextmanager
+def _temporary_file():
+    with tempfile.TemporaryFile(prefix="sftp_export_") as handle:
+        yield handle

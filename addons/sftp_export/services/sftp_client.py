@@ -1,0 +1,261 @@
+"""SFTP client for the exports: pinned host key, atomic upload, retries.
+
+All network I/O goes through SftpClient._connect__ (the one seam, bounded by
+TIMEOUT); unit tests replace it, integration tests talk to a real OpenSSH sshd.
+"""
+
+import contextlib
+import io
+import logging
+import posixpath
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .paths import remote_path, validate_directory, validate_file_name
+
+_logger = logging.getLogger(__name__)
+
+TIMEOUT = 20  # seconds for connecting, the SSH handshake, authentication and each read
+RETRIES = 3  # attempts per upload within one run
+BACKOFF = 2.0  # seconds before the second attempt, doubled for each next one
+CHUNK = 32768
+
+
+class SftpError(Exception):
+    """An error the bookkeeper can read; never contains a secret."""
+
+
+class RetryableSftpError(SftpError):
+    """A connection problem that may pass: try again after `seconds`."""
+
+    def __init__(self, message, seconds=BACKOFF):
+        super().__init__(message)
+        self.seconds = seconds
+
+
+class HostKeyMismatchError(SftpError):
+    """The server shows another host key than the one that was trusted."""
+
+
+@dataclass
+class SftpSettings:
+    host: str
+    port: int = 22
+    username: str = ""
+    password: str = ""
+    private_key: str = ""  # OpenSSH private key text
+    host_key_fingerprint: str = ""  # "SHA256:..." as ssh-keygen -l prints it
+    directory: str = ""
+
+    def __repr__(self):  # never show secrets in logs or tracebacks
+        return f"SftpSettings({self.username}@{self.host}:{self.port}/{self.directory})"
+
+
+def generate_ed25519_key(comment=""):
+    """Return (private key in OpenSSH format, public key line)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        .decode()
+    )
+    if comment:
+        public = f"{public} {comment}"
+    return private, public
+
+
+def load_private_key(text):
+    """A paramiko key from OpenSSH/PEM text (Ed25519, ECDSA or RSA)."""
+    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return key_class.from_private_key(io.StringIO(text))
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise SftpError("The private key cannot be read (expected an OpenSSH key).")
+
+
+def fingerprint(key):
+    """OpenSSH's SHA256 fingerprint of a paramiko key."""
+    return key.fingerprint
+
+
+class SftpClient:
+    def __init__(self, settings, timeout=None, retries=None, backoff=None, sleep=None):
+        self.settings = settings
+        # Module constants read at call time, so a test run may shorten them.
+        self.timeout = TIMEOUT if timeout is None else timeout
+        self.retries = max(1, RETRIES if retries is None else retries)
+        self.backoff = BACKOFF if backoff is None else backoff
+        self.sleep = sleep or time.sleep
+        self.server_fingerprint = ""
+        self._transport = None
+
+    # -- the seam ---------------------------------------------------------------
+    def _connect__(self):
+        """Open the SSH transport and return (transport, sftp)."""
+        settings = self.settings
+        try:
+            sock = socket.create_connection(
+                (settings.host, int(settings.port)), timeout=self.timeout
+            )
+        except OSError as error:
+            raise RetryableSftpError(
+                f"Cannot reach {settings.host}:{settings.port}: {error}",
+                self.backoff,
+            ) from error
+        transport = paramiko.Transport(sock)
+        transport.banner_timeout = self.timeout
+        transport.handshake_timeout = self.timeout
+        transport.auth_timeout = self.timeout
+        try:
+            transport.start_client(timeout=self.timeout)
+            self._check_host_key(transport.get_remote_server_key())
+            self._authenticate(transport)
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            sftp.get_channel().settimeout(self.timeout)
+        except SftpError:
+            transport.close()
+            raise
+        except (paramiko.SSHException, OSError, EOFError) as error:
+            transport.close()
+            raise RetryableSftpError(
+                f"The SSH connection to {settings.host}:{settings.port} failed: "
+                f"{error or type(error).__name__}",
+                self.backoff,
+            ) from error
+        return transport, sftp
+
+    def _check_host_key(self, key):
+        self.server_fingerprint = fingerprint(key)
+        pinned = self.settings.host_key_fingerprint
+        if pinned and pinned != self.server_fingerprint:
+            raise HostKeyMismatchError(
+                f"The server {self.settings.host} shows host key "
+                f"{self.server_fingerprint} instead of the trusted {pinned}. "
+                "Nothing was sent. If the server was reinstalled, test the "
+                "connection again to trust the new key."
+            )
+
+    def _authenticate(self, transport):
+        settings = self.settings
+        try:
+            if settings.private_key:
+                transport.auth_publickey(
+                    settings.username, load_private_key(settings.private_key)
+                )
+            else:
+                transport.auth_password(settings.username, settings.password or "")
+        except paramiko.AuthenticationException as error:
+            raise SftpError(
+                f"The server {settings.host} refused the login of user "
+                f"{settings.username!r}: check the password or the key."
+            ) from error
+        if not transport.is_authenticated():
+            raise SftpError(f"The login on {settings.host} did not complete.")
+
+    # -- sessions and retries ------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self):
+        transport, sftp = self._connect__()
+        self._transport = transport
+        try:
+            yield sftp
+        finally:
+            with contextlib.suppress(OSError, paramiko.SSHException, EOFError):
+                sftp.close()
+            transport.close()
+
+    def _with_retries(self, operation, what):
+        delay = self.backoff
+        for attempt in range(1, self.retries + 1):
+            try:
+                return operation()
+            except RetryableSftpError as error:
+                if attempt == self.retries:
+                    raise SftpError(
+                        f"{what} failed after {attempt} attempts: {error}"
+                    ) from error
+                _logger.info(
+                    "%s: attempt %s failed (%s), retrying", what, attempt, error
+                )
+                self.sleep(max(delay, error.seconds))
+                delay *= 2
+
+    # -- operations -------------------------------------------------------------------
+    def probe(self):
+        """Connect, write and remove a small file in the directory.
+
+        Returns the server's host-key fingerprint.
+        """
+        directory = validate_directory(self.settings.directory)
+
+        def attempt():
+            with self.session() as sftp:
+                name = f".write-test-{uuid.uuid4().hex}"
+                path = posixpath.join(directory, name)
+                try:
+                    sftp.putfo(io.BytesIO(b"ok"), path, confirm=True)
+                    sftp.remove(path)
+                except (paramiko.SSHException, EOFError, OSError) as error:
+                    raise self._classify(error, path) from error
+            return self.server_fingerprint
+
+        return self._with_retries(attempt, "The connection test")
+
+    def upload(self, fileobj, file_name):
+        """Upload fileobj as file_name: first under a temporary name, then
+        posix-rename, so the final name only ever shows a complete file.
+
+        Returns the remote path.
+        """
+        directory = validate_directory(self.settings.directory)
+        final = remote_path(directory, validate_file_name(file_name))
+
+        def attempt():
+            fileobj.seek(0)
+            with self.session() as sftp:
+                temporary = posixpath.join(directory, f".{uuid.uuid4().hex}.part")
+                try:
+                    sftp.putfo(fileobj, temporary, confirm=True)
+                    sftp.posix_rename(temporary, final)
+                except (paramiko.SSHException, EOFError, OSError) as error:
+                    self._discard(sftp, temporary)
+                    raise self._classify(error, final) from error
+            return final
+
+        return self._with_retries(attempt, f"The upload of {file_name}")
+
+    def _classify(self, error, target):
+        """A refusal by a live server is final; a broken connection may pass."""
+        transport_alive = self._transport is not None and self._transport.is_active()
+        if (
+            isinstance(error, OSError)
+            and not isinstance(error, TimeoutError)
+            and transport_alive
+        ):
+            return SftpError(
+                f"The server refused to write {target}: {error.strerror or error}"
+            )
+        return RetryableSftpError(
+            f"Writing {target} was interrupted: {error or type(error).__name__}",
+            self.backoff,
+        )
+
+    @staticmethod
+    def _discard(sftp, path):
+        # The connection may be gone already; a stale .part file is harmless.
+        with contextlib.suppress(OSError, paramiko.SSHException, EOFError):
+            sftp.remove(path)
