@@ -184,12 +184,20 @@ class MoneybirdClient:
         refreshed = False
         attempt = 0
         while True:
-            self.limiter.acquire()
+            slot = self.limiter.acquire()
             self.request_count += 1
             headers = {"Authorization": f"Bearer {self.tokens.access_token}"}
-            response = send(
-                self._session, method, url, params=params, json=json, headers=headers
-            )
+            try:
+                response = send(
+                    self._session,
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                )
+            finally:
+                self.limiter.finished(slot)
             status = response.status_code
             if status == 429:
                 self.rate_limited_count += 1

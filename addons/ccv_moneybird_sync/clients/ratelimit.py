@@ -32,22 +32,29 @@ class SlidingWindowLimiter:
         self.waited = 0.0
 
     def _drop_expired(self, now):
-        while self._stamps and self._stamps[0] <= now - self.window:
+        while self._stamps and self._stamps[0][0] <= now - self.window:
             self._stamps.popleft()
 
     def acquire(self):
+        """Wait for a free slot; returns it, to be passed to :meth:`finished`."""
         # the lock is held while waiting: callers queue up in order
         with self._lock:
             now = self._clock()
             self._drop_expired(now)
             while len(self._stamps) >= self.max_requests:
                 # a small margin so the server, which counts on its own clock, agrees
-                delay = self._stamps[0] + self.window - now + 0.01
+                delay = self._stamps[0][0] + self.window - now + 0.01
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
                 self._drop_expired(now)
-            self._stamps.append(now)
+            slot = [now]
+            self._stamps.append(slot)
+            return slot
+
+    def finished(self, slot):
+        """The request is answered: count it from now, when the server surely saw it."""
+        slot[0] = self._clock()
 
     def pause(self, seconds):
         """The server asked us to wait (Retry-After)."""
