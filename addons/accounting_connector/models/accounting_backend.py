@@ -3,6 +3,8 @@ import threading
 import time
 import uuid
 
+import psycopg2
+
 from odoo import api, fields, models
 
 from ..backends import BACKENDS, BackendError, perform
@@ -217,18 +219,26 @@ class AccountingBackend(models.Model):
         return sum(results)
 
     def _run_worker(self, deadline, cursor_factory, client_factory):
-        """One worker: claim the head task of a free dossier, carry it, repeat."""
+        """One worker: claim the head task of a free dossier, carry it, repeat.
+
+        The claim and the result are two short transactions of their own; the
+        package is called in between, with no transaction open.
+        """
         token = uuid.uuid4().hex
         client = None
         handled = 0
         while time.monotonic() < deadline:
-            with cursor_factory() as cr:
-                env = self.env(cr=cr)
-                task = env["accounting.task"]._claim_next(
-                    env[self._name].browse(self.id), token
-                )
-                claimed = task.id
-                request = task._request_values() if task else None
+            try:
+                with cursor_factory() as cr:
+                    env = self.env(cr=cr)
+                    task = env["accounting.task"]._claim_next(
+                        env[self._name].browse(self.id), token
+                    )
+                    claimed = task.id
+                    request = task._request_values() if task else None
+            except psycopg2.extensions.TransactionRollbackError:
+                # another worker changed that task under our snapshot: look again
+                continue
             if not claimed:
                 break
             result = error = None
@@ -236,15 +246,17 @@ class AccountingBackend(models.Model):
                 if client is None:
                     client = client_factory()
                 result = perform(client, request)
-            except Exception as exc:
+            except Exception as exc:  # classified below, never swallowed
                 error = exc
                 if not isinstance(exc, BackendError):
                     _logger.exception("Accounting task %s failed unexpectedly", claimed)
-            with cursor_factory() as cr:
-                env = self.env(cr=cr)
-                env["accounting.task"].browse(claimed)._record_result(
-                    token, result, error
-                )
+            try:
+                with cursor_factory() as cr:
+                    task = self.env(cr=cr)["accounting.task"].browse(claimed)
+                    task._record_result(token, result, error)
+            except psycopg2.extensions.TransactionRollbackError:
+                # the lease was taken over meanwhile: the new holder reports
+                _logger.warning("Accounting task %s: result not recorded", claimed)
             handled += 1
         return handled
 

@@ -222,7 +222,8 @@ class AccountingTask(models.Model):
             """,
                 backend=backend.id,
                 now=now,
-            )
+            ),
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if not row:
@@ -259,7 +260,8 @@ class AccountingTask(models.Model):
                 "SELECT lease_token FROM accounting_task "
                 "WHERE id = %s AND state = 'running' FOR UPDATE",
                 self.id,
-            )
+            ),
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if not row or row[0] != token:

@@ -80,6 +80,7 @@ class ConnectorCase(TransactionCase):
             email="beheerder@office.example.com",
             groups="account.group_account_invoice",
             company_ids=[cls.env.company.id, cls.company_a.id, cls.company_b.id],
+            lang="nl_NL",
         )
         cls.backend = cls.env["accounting.backend"].create(
             {

@@ -75,7 +75,13 @@ class TestQueue(ConnectorCase):
             mails.recipient_ids, (self.manager | self.manager_nl).partner_id
         )
         self.assertEqual(len(mails), 2)
-        self.assertIn("dossier code", mails[0].body_html)
+        english = mails.filtered(lambda m: self.manager.partner_id in m.recipient_ids)
+        dutch = mails - english
+        self.assertIn("dossier code", english.body_html)
+        self.assertEqual(english.subject, "Accountant instruction for dossier Klant A")
+        # each manager reads it in their own language
+        self.assertEqual(dutch.subject, "Accountant-instructie voor dossier Klant A")
+        self.assertIn("Uit te voeren actie", dutch.body_html)
 
         # the office corrects the code, then restarts the task
         self.dossier_a.code = "A-002"
