@@ -66,20 +66,27 @@ class CcvMoneybirdConnection(models.Model):
         string="CCV API URL", default=ccv.CCV_DEFAULT_URL, required=True
     )
     ccv_state = fields.Selection(
-        CCV_STATES, default="not_connected", readonly=True, copy=False
+        CCV_STATES,
+        string="CCV connection",
+        default="not_connected",
+        readonly=True,
+        copy=False,
     )
     ccv_mode = fields.Selection(
-        [("test", "Test key"), ("live", "Live key")], compute="_compute_ccv_mode"
+        [("test", "Test key"), ("live", "Live key")],
+        string="CCV key type",
+        compute="_compute_ccv_mode",
     )
     ccv_fetched_until = fields.Datetime(
         string="Payments fetched until", readonly=True, copy=False
     )
     webhook_token = fields.Char(
+        string="Webhook token",
         groups="base.group_system",
         copy=False,
         default=lambda self: secrets.token_urlsafe(24),
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
     # Moneybird
     moneybird_base_url = fields.Char(
         string="Moneybird URL", default=moneybird.MONEYBIRD_DEFAULT_URL, required=True
@@ -90,14 +97,21 @@ class CcvMoneybirdConnection(models.Model):
     moneybird_client_secret = fields.Char(
         string="Moneybird client secret", groups="base.group_system", copy=False
     )
-    moneybird_access_token = fields.Char(groups="base.group_system", copy=False)
-    moneybird_refresh_token = fields.Char(groups="base.group_system", copy=False)
+    moneybird_access_token = fields.Char(
+        string="Moneybird access token", groups="base.group_system", copy=False
+    )
+    moneybird_refresh_token = fields.Char(
+        string="Moneybird refresh token", groups="base.group_system", copy=False
+    )
     moneybird_token_expires = fields.Datetime(
         string="Authorization valid until", readonly=True, copy=False
     )
-    moneybird_oauth_state = fields.Char(groups="base.group_system", copy=False)
+    moneybird_oauth_state = fields.Char(
+        string="Moneybird OAuth state", groups="base.group_system", copy=False
+    )
     moneybird_state = fields.Selection(
         MONEYBIRD_STATES,
+        string="Moneybird connection",
         default="not_connected",
         readonly=True,
         copy=False,
@@ -136,9 +150,9 @@ class CcvMoneybirdConnection(models.Model):
     )
     # Dashboard
     payment_ids = fields.One2many("ccv.payment", "connection_id")
-    open_count = fields.Integer(compute="_compute_counts")
-    done_count = fields.Integer(compute="_compute_counts")
-    error_count = fields.Integer(compute="_compute_counts")
+    open_count = fields.Integer(string="Open", compute="_compute_counts")
+    done_count = fields.Integer(string="Report", compute="_compute_counts")
+    error_count = fields.Integer(string="Errors", compute="_compute_counts")
 
     @api.depends_context("uid")
     def _compute_ccv_mode(self):

@@ -50,21 +50,23 @@ class CcvPayment(models.Model):
     ccv_status = fields.Selection(
         CCV_STATUSES, string="CCV status", readonly=True, tracking=True
     )
-    failure_code = fields.Char(readonly=True)
+    failure_code = fields.Char(string="CCV failure code", readonly=True)
     ccv_created = fields.Datetime(string="Created at CCV", readonly=True)
-    payment_date = fields.Date(readonly=True)
+    payment_date = fields.Date(string="Payment date", readonly=True)
     state = fields.Selection(
         STATES, default="open", required=True, readonly=True, index=True, tracking=True
     )
-    error_code = fields.Char(readonly=True, help="Technical reason code")
-    error_reason = fields.Text(readonly=True)
+    error_code = fields.Char(
+        string="Reason code", readonly=True, help="Technical reason code"
+    )
+    error_reason = fields.Text(string="Reason", readonly=True)
     result = fields.Char(readonly=True)
     details = fields.Text(readonly=True, help="What Moneybird and CCV answered")
     moneybird_invoice_id = fields.Char(string="Moneybird invoice ID", readonly=True)
     moneybird_invoice_number = fields.Char(string="Invoice", readonly=True)
     moneybird_payment_id = fields.Char(string="Moneybird payment ID", readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
-    last_attempt = fields.Datetime(readonly=True)
+    last_attempt = fields.Datetime(string="Last attempt", readonly=True)
 
     _reference_uniq = models.Constraint(
         "UNIQUE(connection_id, reference)",
