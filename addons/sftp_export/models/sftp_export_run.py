@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 
 from ..services.sftp_client import SftpError
 from .sftp_export_format import DATASETS
+from .sftp_export_server import error_text
 
 _logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class SftpExportRun(models.Model):
         except (SftpError, ValueError, UserError) as error:
             # The message of SftpError never carries a secret.
             _logger.warning("SFTP export %s failed: %s", self.file_name, error)
-            self.write({"state": "failed", "error": str(error)})
+            self.write({"state": "failed", "error": error_text(self.env, error)})
             return False
         # Only now the file is complete under its final name.
         now = fields.Datetime.now()

@@ -7,6 +7,48 @@ from ..services.paths import PathError, validate_directory
 AUTH_METHODS = [("password", "Password"), ("key", "Key")]
 
 
+def _error_templates(env):
+    """The client's messages (services.sftp_client.MESSAGES) in the user's language."""
+    return {
+        "bad_key": env._("The private key cannot be read (expected an OpenSSH key)."),
+        "unreachable": env._("Cannot reach %(host)s:%(port)s: %(reason)s"),
+        "ssh_failed": env._(
+            "The SSH connection to %(host)s:%(port)s failed: %(reason)s"
+        ),
+        "host_key": env._(
+            "The server %(host)s shows host key %(found)s instead of the trusted "
+            "%(pinned)s. Nothing was sent. If the server was reinstalled, test the "
+            "connection again to trust the new key."
+        ),
+        "login": env._(
+            "The server %(host)s refused the login of user %(user)s: check the "
+            "password or the key."
+        ),
+        "refused_write": env._("The server refused to write %(path)s: %(reason)s"),
+        "interrupted": env._("Writing %(path)s was interrupted: %(reason)s"),
+        "upload_gave_up": env._(
+            "The upload of %(file)s failed after %(attempts)s attempts: %(cause)s"
+        ),
+        "probe_gave_up": env._(
+            "The connection test failed after %(attempts)s attempts: %(cause)s"
+        ),
+    }
+
+
+def error_text(env, error):
+    """A client error as the bookkeeper reads it, in their language."""
+    if not isinstance(error, sftp_client.SftpError):
+        return str(error)
+    template = _error_templates(env).get(error.kind)
+    if not template:
+        return str(error)
+    params = {
+        key: error_text(env, value) if isinstance(value, Exception) else str(value)
+        for key, value in error.params.items()
+    }
+    return template % params
+
+
 class SftpExportServer(models.Model):
     _name = "sftp.export.server"
     _description = "SFTP server"
@@ -82,7 +124,9 @@ class SftpExportServer(models.Model):
             found = client.probe()
         except (sftp_client.SftpError, ValueError) as error:
             raise UserError(
-                self.env._("The connection test failed: %s", error)
+                self.env._(
+                    "The connection test failed: %s", error_text(self.env, error)
+                )
             ) from error
         if not self.host_key_fingerprint:
             self.host_key_fingerprint = found

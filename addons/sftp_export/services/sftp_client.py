@@ -27,15 +27,42 @@ BACKOFF = 2.0  # seconds before the second attempt, doubled for each next one
 CHUNK = 32768
 
 
+# English texts of the errors; the Odoo layer shows them translated (same keys).
+MESSAGES = {
+    "bad_key": "The private key cannot be read (expected an OpenSSH key).",
+    "unreachable": "Cannot reach %(host)s:%(port)s: %(reason)s",
+    "ssh_failed": "The SSH connection to %(host)s:%(port)s failed: %(reason)s",
+    "host_key": "The server %(host)s shows host key %(found)s instead of the "
+    "trusted %(pinned)s. Nothing was sent. If the server was reinstalled, test "
+    "the connection again to trust the new key.",
+    "login": "The server %(host)s refused the login of user %(user)s: check the "
+    "password or the key.",
+    "refused_write": "The server refused to write %(path)s: %(reason)s",
+    "interrupted": "Writing %(path)s was interrupted: %(reason)s",
+    "upload_gave_up": "The upload of %(file)s failed after %(attempts)s "
+    "attempts: %(cause)s",
+    "probe_gave_up": "The connection test failed after %(attempts)s attempts: "
+    "%(cause)s",
+}
+
+
 class SftpError(Exception):
-    """An error the bookkeeper can read; never contains a secret."""
+    """An error the bookkeeper can read; never contains a secret.
+
+    `kind` names the message in MESSAGES, `params` fill it in.
+    """
+
+    def __init__(self, kind, **params):
+        self.kind = kind
+        self.params = params
+        super().__init__(MESSAGES[kind] % {k: str(v) for k, v in params.items()})
 
 
 class RetryableSftpError(SftpError):
     """A connection problem that may pass: try again after `seconds`."""
 
-    def __init__(self, message, seconds=BACKOFF):
-        super().__init__(message)
+    def __init__(self, kind, seconds=BACKOFF, **params):
+        super().__init__(kind, **params)
         self.seconds = seconds
 
 
@@ -84,7 +111,7 @@ def load_private_key(text):
             return key_class.from_private_key(io.StringIO(text))
         except (paramiko.SSHException, ValueError):
             continue
-    raise SftpError("The private key cannot be read (expected an OpenSSH key).")
+    raise SftpError("bad_key")
 
 
 def fingerprint(key):
@@ -113,8 +140,11 @@ class SftpClient:
             )
         except OSError as error:
             raise RetryableSftpError(
-                f"Cannot reach {settings.host}:{settings.port}: {error}",
+                "unreachable",
                 self.backoff,
+                host=settings.host,
+                port=settings.port,
+                reason=error,
             ) from error
         transport = paramiko.Transport(sock)
         transport.banner_timeout = self.timeout
@@ -132,9 +162,11 @@ class SftpClient:
         except (paramiko.SSHException, OSError, EOFError) as error:
             transport.close()
             raise RetryableSftpError(
-                f"The SSH connection to {settings.host}:{settings.port} failed: "
-                f"{error or type(error).__name__}",
+                "ssh_failed",
                 self.backoff,
+                host=settings.host,
+                port=settings.port,
+                reason=error or type(error).__name__,
             ) from error
         return transport, sftp
 
@@ -143,10 +175,10 @@ class SftpClient:
         pinned = self.settings.host_key_fingerprint
         if pinned and pinned != self.server_fingerprint:
             raise HostKeyMismatchError(
-                f"The server {self.settings.host} shows host key "
-                f"{self.server_fingerprint} instead of the trusted {pinned}. "
-                "Nothing was sent. If the server was reinstalled, test the "
-                "connection again to trust the new key."
+                "host_key",
+                host=self.settings.host,
+                found=self.server_fingerprint,
+                pinned=pinned,
             )
 
     def _authenticate(self, transport):
@@ -160,11 +192,10 @@ class SftpClient:
                 transport.auth_password(settings.username, settings.password or "")
         except paramiko.AuthenticationException as error:
             raise SftpError(
-                f"The server {settings.host} refused the login of user "
-                f"{settings.username!r}: check the password or the key."
+                "login", host=settings.host, user=settings.username
             ) from error
         if not transport.is_authenticated():
-            raise SftpError(f"The login on {settings.host} did not complete.")
+            raise SftpError("login", host=settings.host, user=settings.username)
 
     # -- sessions and retries ------------------------------------------------------
     @contextlib.contextmanager
@@ -178,7 +209,7 @@ class SftpClient:
                 sftp.close()
             transport.close()
 
-    def _with_retries(self, operation, what):
+    def _with_retries(self, operation, kind, **params):
         delay = self.backoff
         for attempt in range(1, self.retries + 1):
             try:
@@ -186,11 +217,9 @@ class SftpClient:
             except RetryableSftpError as error:
                 if attempt == self.retries:
                     raise SftpError(
-                        f"{what} failed after {attempt} attempts: {error}"
+                        kind, attempts=attempt, cause=error, **params
                     ) from error
-                _logger.info(
-                    "%s: attempt %s failed (%s), retrying", what, attempt, error
-                )
+                _logger.info("Attempt %s failed (%s), retrying", attempt, error)
                 self.sleep(max(delay, error.seconds))
                 delay *= 2
 
@@ -213,7 +242,7 @@ class SftpClient:
                     raise self._classify(error, path) from error
             return self.server_fingerprint
 
-        return self._with_retries(attempt, "The connection test")
+        return self._with_retries(attempt, "probe_gave_up")
 
     def upload(self, fileobj, file_name):
         """Upload fileobj as file_name: first under a temporary name, then
@@ -236,7 +265,7 @@ class SftpClient:
                     raise self._classify(error, final) from error
             return final
 
-        return self._with_retries(attempt, f"The upload of {file_name}")
+        return self._with_retries(attempt, "upload_gave_up", file=file_name)
 
     def _classify(self, error, target):
         """A refusal by a live server is final; a broken connection may pass."""
@@ -247,11 +276,13 @@ class SftpClient:
             and transport_alive
         ):
             return SftpError(
-                f"The server refused to write {target}: {error.strerror or error}"
+                "refused_write", path=target, reason=error.strerror or error
             )
         return RetryableSftpError(
-            f"Writing {target} was interrupted: {error or type(error).__name__}",
+            "interrupted",
             self.backoff,
+            path=target,
+            reason=error or type(error).__name__,
         )
 
     @staticmethod

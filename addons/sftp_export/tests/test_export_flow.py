@@ -341,6 +341,12 @@ class TestExportFlow(SftpExportCase):
             "1 item(s) could not be exported (Vendor bills)", self.messages(schedule)
         )
         self.assertTrue(run.attachment_id, "the file is kept to send again")
+        # A Dutch bookkeeper reads the reason in Dutch.
+        run = self.export(schedule.with_context(lang="nl_NL"))
+        self.assertIn("is na 3 pogingen mislukt", run.error)
+        self.assertIn(
+            "kon(den) niet worden gedownload (Facturen)", self.messages(schedule)
+        )
         self.sshd._spawn()
         run = self.export(schedule)
         self.assertEqual(run.state, "delivered")

@@ -29,8 +29,10 @@ class FlakySeamClient(SftpClient):
     def _connect__(self):
         self.attempts += 1
         if self.attempts <= self.failures:
-            raise RetryableSftpError("Connection reset", 0.5)
-        raise SftpError("The server 192.0.2.1 refused the login of user ''")
+            raise RetryableSftpError(
+                "ssh_failed", 0.5, host="192.0.2.1", port=22, reason="reset"
+            )
+        raise SftpError("login", host="192.0.2.1", user="odoo")
 
 
 class TriggerAtRead(io.BytesIO):

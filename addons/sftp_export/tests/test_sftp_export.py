@@ -29,6 +29,33 @@ class TestSftpExportServerAccess(TransactionCase):
         self.assertIn(menu.id, visible)
         self.assertEqual(menu.with_context(lang="nl_NL").name, "SFTP-servers")
 
+    def test_the_three_tabs_carry_the_dutch_names(self):
+        def dutch(xmlid):
+            return self.env.ref(xmlid).with_context(lang="nl_NL").name
+
+        self.assertEqual(
+            dutch("sftp_export.sftp_export_menu_root"), "Bestandsdownloads"
+        )
+        self.assertEqual(
+            [
+                dutch("sftp_export.sftp_export_format_menu"),
+                dutch("sftp_export.sftp_export_schedule_menu"),
+                dutch("sftp_export.sftp_export_run_menu"),
+            ],
+            ["Downloadformaten", "Automatisch downloaden", "Downloadgeschiedenis"],
+        )
+        visible = self.env["ir.ui.menu"].with_user(self.accountant)._visible_menu_ids()
+        self.assertIn(self.env.ref("sftp_export.sftp_export_run_menu").id, visible)
+
+    def test_default_formats_are_ready_to_use(self):
+        formats = self.env["sftp.export.format"].search([])
+        self.assertEqual(
+            set(formats.mapped("dataset")),
+            {"card_transactions", "vendor_bills", "expense_claims"},
+        )
+        for export_format in formats:
+            self.assertTrue(export_format.column_ids, export_format.name)
+
     def test_employee_without_accounting_rights_cannot_read(self):
         menu = self.env.ref("sftp_export.sftp_export_menu")
         visible = self.env["ir.ui.menu"].with_user(self.employee)._visible_menu_ids()
