@@ -9,6 +9,7 @@ from odoo.tools import float_compare, float_is_zero
 
 from ..parsers import InvoiceNumberFinder, Mt940Error, mt940_dialect
 from ..parsers.matching import normalize_prefix
+from ..parsers.mt940_writer import build_mt940
 
 _logger = logging.getLogger(__name__)
 
@@ -404,9 +405,7 @@ class BankMt940File(models.Model):
             line_vals.append(vals)
             plans.append(plan)
         lines = self.env["account.bank.statement.line"].create(line_vals)
-        for line, plan in zip(lines, plans, strict=True):
-            plan["log"]["statement_line_id"] = line.id
-            self._reconcile(line, plan)
+        self._reconcile_all(lines, plans)
         self.write({"log_ids": [Command.create(vals) for vals in logs]})
         counts = {
             status: 0
@@ -442,46 +441,54 @@ class BankMt940File(models.Model):
             "narration": transaction.details or False,
         }
 
-    def _reconcile(self, line, plan):
-        """Pay the invoices in the order named; log what each became."""
-        log = plan["log"]
-        invoices = plan["invoices"]
-        if not invoices:
-            log.update(status="unmatched", message=plan.get("reason"))
-            return
-        account = plan["account"]
-        counterpart = line.move_id.line_ids.filtered(lambda x: x.account_id == account)
-        paid = self.env["account.move"]
-        notes = []
-        for invoice in invoices:
-            open_lines = invoice.line_ids.filtered(
-                lambda x: x.account_id == account and not x.reconciled
+    def _reconcile_all(self, lines, plans):
+        """Reconcile every matched credit in one batch, then log the outcome.
+
+        Each credit pays its invoices in the order named: one step per
+        invoice, in Odoo's reconciliation plan.
+        """
+        steps = []
+        for line, plan in zip(lines, plans, strict=True):
+            plan["log"]["statement_line_id"] = line.id
+            if not plan["invoices"]:
+                continue
+            account = plan["account"]
+            plan["counterpart"] = line.move_id.line_ids.filtered(
+                lambda x, account=account: x.account_id == account
             )
-            if counterpart.reconciled:
-                notes.append(
-                    self.env._(
-                        "%s not paid: nothing left of the payment.", invoice.name
+            plan["steps"] = [
+                plan["counterpart"]
+                + invoice.line_ids.filtered(
+                    lambda x, account=account: (
+                        x.account_id == account and not x.reconciled
                     )
                 )
-                continue
-            if not open_lines:
-                notes.append(self.env._("invoice %s is already paid", invoice.name))
-                continue
-            (counterpart + open_lines).reconcile()
-            paid |= invoice
-        if not paid:
-            log.update(
-                status="unmatched",
-                message="; ".join(notes)
-                + self.env._(" – the amount stays open on the customer's account."),
-                invoice_ids=[Command.set(invoices.ids)],
-            )
-            return
+                for invoice in plan["invoices"]
+            ]
+            steps.append(plan["steps"] if len(plan["steps"]) > 1 else plan["steps"][0])
+        if steps:
+            self.env["account.move.line"]._reconcile_plan(steps)
         states = dict(
             self.env["account.move"]
             ._fields["payment_state"]
             ._description_selection(self.env)
         )
+        for plan in plans:
+            self._log_outcome(plan, states)
+
+    def _log_outcome(self, plan, states):
+        log = plan["log"]
+        invoices = plan["invoices"]
+        if not invoices:
+            log.update(status="unmatched", message=plan.get("reason"))
+            return
+        counterpart = plan["counterpart"]
+        paid_moves = counterpart.matched_debit_ids.debit_move_id.move_id
+        paid = invoices.filtered(lambda inv: inv in paid_moves)
+        notes = [
+            self.env._("%s not paid: nothing left of the payment.", invoice.name)
+            for invoice in invoices - paid
+        ]
         parts = [
             self.env._(
                 "%(invoice)s: %(state)s",
@@ -491,10 +498,8 @@ class BankMt940File(models.Model):
             for invoice in paid
         ]
         surplus = -counterpart.amount_residual
-        if (
-            float_compare(surplus, 0.0, precision_rounding=line.currency_id.rounding)
-            > 0
-        ):
+        rounding = counterpart.company_currency_id.rounding
+        if paid and float_compare(surplus, 0.0, precision_rounding=rounding) > 0:
             parts.append(
                 self.env._(
                     "overpaid by %(amount)s, kept as an open credit for the customer",
@@ -504,9 +509,46 @@ class BankMt940File(models.Model):
         if plan.get("by_amount"):
             parts.append(self.env._("matched by amount"))
         log.update(
-            status="imported",
+            status="imported" if paid else "unmatched",
             message="; ".join(parts + notes),
-            invoice_ids=[Command.set(paid.ids)],
+            invoice_ids=[Command.set(paid.ids or invoices.ids)],
+        )
+
+    @api.model
+    def _demo_create_sample_file(self, journal_id, invoice_ids):
+        """Demo data: an ING file paying the demo invoices in every way."""
+        journal = self.env["account.journal"].browse(journal_id)
+        paid, partial, over, first, second, by_amount = self.env["account.move"].browse(
+            invoice_ids
+        )
+        by_amount_iban = by_amount.partner_id.bank_ids[:1].acc_number
+        data = build_mt940(
+            [
+                {"amount": paid.amount_total, "remi": f"Factuur {paid.name}"},
+                {"amount": 100.0, "remi": f"Deelbetaling {partial.name}"},
+                {"amount": over.amount_total + 25, "remi": over.name.lower()},
+                {
+                    "amount": first.amount_total + second.amount_total,
+                    "remi": f"{first.name} en {second.name}",
+                },
+                {
+                    "amount": by_amount.amount_total,
+                    "remi": "bestelling april",
+                    "iban": by_amount_iban,
+                },
+                {"amount": 19.95, "remi": "Factuur INV/1999/00001"},
+                {"amount": -54.45, "remi": "Huur kantoor", "name": "Verhuur BV"},
+            ],
+            account=journal.bank_account_id.acc_number.replace(" ", ""),
+            opening=1000.0,
+            reference="DEMO000000000001",
+        )
+        return self.create(
+            {
+                "file_name": "ING-demo.940",
+                "file_data": base64.b64encode(data),
+                "journal_id": journal.id,
+            }
         )
 
     @api.model

@@ -455,7 +455,15 @@ def _parse_statement(fields):
     )
     try:
         parsed.parse(text)
-    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (
+        RuntimeError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        ArithmeticError,
+    ) as exc:
         bad = exc.args[2] if len(exc.args) > 2 else str(exc)
         raise Mt940Error("bad_line", statement=reference, text=str(bad)[:80]) from exc
     data = parsed.data
@@ -465,6 +473,10 @@ def _parse_statement(fields):
     closing = data.get("final_closing_balance") or data.get(
         "intermediate_closing_balance"
     )
+    if opening is None:
+        raise Mt940Error("no_opening", statement=reference)
+    if closing is None:
+        raise Mt940Error("no_closing", statement=reference)
     account, account_currency = _account(data.get("account_identification") or "")
     currency = opening.amount.currency or account_currency
     statement = Statement(

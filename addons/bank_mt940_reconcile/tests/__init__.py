@@ -1,3 +1,4 @@
 from . import test_bank_mt940_reconcile
+from . import test_fuzz
 from . import test_import
 from . import test_parser

@@ -1,0 +1,119 @@
+"""1,000 damaged MT940 files: each ends processed or in error, never half-imported."""
+
+import random
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import DATA, Mt940Common, build_mt940
+
+MUTATIONS = 1000
+SEED = 940
+
+
+def _mutate(data, rng):
+    lines = data.split(b"\n")
+    kind = rng.randrange(9)
+    if kind == 0 and len(lines) > 1:
+        del lines[rng.randrange(len(lines))]
+    elif kind == 1:
+        index = rng.randrange(len(lines))
+        lines.insert(index, lines[index])
+    elif kind == 2 and len(lines) > 1:
+        a, b = rng.randrange(len(lines)), rng.randrange(len(lines))
+        lines[a], lines[b] = lines[b], lines[a]
+    elif kind == 3:
+        return data[: rng.randrange(len(data))]
+    elif kind == 4:
+        raw = bytearray(data)
+        for _ in range(rng.randint(1, 5)):
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        return bytes(raw)
+    elif kind == 5:
+        return data.replace(b",", b".", rng.randint(1, 3))
+    elif kind == 6:
+        index = rng.randrange(len(lines))
+        lines[index] = lines[index].replace(b"C", b"D", 1)
+    elif kind == 7:
+        index = rng.randrange(len(lines))
+        lines.insert(
+            index, bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
+        )
+    else:
+        index = rng.randrange(len(lines))
+        lines[index] = lines[index].decode("latin-1").encode("utf-8")
+    return b"\n".join(lines)
+
+
+@tagged("post_install", "-at_install")
+class TestFuzz(Mt940Common):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for number, iban in enumerate(
+            ("NL77INGB0574908765", "NL34RABO0142623393", "NL71RABO0123456789")
+        ):
+            bank = cls.env["res.partner.bank"].create(
+                {"acc_number": iban, "partner_id": cls.company.partner_id.id}
+            )
+            cls.env["account.journal"].create(
+                {
+                    "name": iban,
+                    "code": f"FZ{number}",
+                    "type": "bank",
+                    "bank_account_id": bank.id,
+                }
+            )
+        invoice = cls.create_invoice(100)
+        cls.samples = [
+            (DATA / name).read_bytes()
+            for name in (
+                "oca-ing.940",
+                "oca-ing-fin-blocks.940",
+                "oca-rabo.swi",
+                "jejik-rabobank-iban.sta",
+            )
+        ] + [
+            build_mt940(
+                [
+                    {"amount": 60, "remi": invoice.name},
+                    {"amount": -5, "remi": "kosten"},
+                    {"amount": 70, "remi": invoice.name.replace("/", " ")},
+                ]
+            )
+        ]
+
+    def test_mutated_files_end_processed_or_in_error(self):
+        rng = random.Random(SEED)
+        Line = self.env["account.bank.statement.line"]
+        outcomes = {"refused": 0, "processed": 0, "error": 0}
+        for number in range(MUTATIONS):
+            data = _mutate(rng.choice(self.samples), rng)
+            lines_before = Line.search_count([])
+            try:
+                record = self.upload(data, name=f"fuzz{number}.940")
+            except UserError:
+                outcomes["refused"] += 1
+                self.assertEqual(Line.search_count([]), lines_before)
+                continue
+            if record.state == "waiting":
+                record.action_process()
+            self.assertIn(record.state, ("processed", "error"), number)
+            self.assertTrue(record.message, number)
+            outcomes[record.state] += 1
+            created = Line.search_count([]) - lines_before
+            if record.state == "error":
+                self.assertEqual(created, 0, record.message)
+                continue
+            imported = record.log_ids.filtered(
+                lambda x: x.status in ("imported", "unmatched")
+            )
+            self.assertEqual(created, len(imported), number)
+            self.assertEqual(len(record.statement_line_ids), created)
+            again = self.upload(data, name=f"again{number}.940")
+            again.action_process()
+            self.assertEqual(again.state, "processed", again.message)
+            self.assertFalse(again.statement_line_ids, number)
+        self.assertEqual(sum(outcomes.values()), MUTATIONS)
+        # The mutations must reach every outcome, or the test proves little.
+        self.assertTrue(all(outcomes.values()), outcomes)

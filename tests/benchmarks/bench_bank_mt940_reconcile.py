@@ -1,0 +1,131 @@
+"""MT940 import benchmark: our parser and our full processing against baselines.
+
+An ING-style file with N credits (default 10,000; BENCH_MT940_N to change) each
+naming one of N open invoices. Measured in one run on the same machine:
+
+- our parse (dialect layer + mt-940) against the raw mt-940 parse of the same
+  bytes (goal: at most 2x);
+- full processing (parse, match, statement lines, reconcile) against Odoo's bare
+  batch create of the same N statement lines without matching (goal: at most 1.5x).
+"""
+
+import base64
+import os
+import time
+
+import mt940
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.bank_mt940_reconcile.parsers import mt940_dialect
+from odoo.addons.bank_mt940_reconcile.parsers.mt940_writer import build_mt940
+
+BANK_IBAN = "NL91ABNA0417164300"
+
+N = int(os.environ.get("BENCH_MT940_N", "10000"))
+
+
+def _best_of(function, runs=3):
+    best = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+@tagged("post_install", "-at_install", "benchmark")
+class BenchMt940(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env.company
+        bank = cls.env["res.partner.bank"].create(
+            {"acc_number": BANK_IBAN, "partner_id": company.partner_id.id}
+        )
+        cls.journal = cls.env["account.journal"].create(
+            {
+                "name": "Bench bank",
+                "code": "BNCH",
+                "type": "bank",
+                "bank_account_id": bank.id,
+            }
+        )
+        partner = cls.env["res.partner"].create({"name": "Bench klant"})
+        start = time.perf_counter()
+        cls.invoices = cls.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": fields.Date.today(),
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "x", "price_unit": 10 + i % 90, "tax_ids": []})
+                    ],
+                }
+                for i in range(N)
+            ]
+        )
+        cls.invoices.action_post()
+        elapsed = time.perf_counter() - start
+        print(f"\n[bench mt940] setup: {N} invoices in {elapsed:.1f} s")
+        cls.data = build_mt940(
+            [
+                {
+                    "amount": invoice.amount_total,
+                    "remi": f"Factuur {invoice.name}",
+                    "ref": f"{index + 1:014d}",
+                }
+                for index, invoice in enumerate(cls.invoices)
+            ]
+        )
+
+    def test_parse_and_process(self):
+        raw = _best_of(lambda: mt940.parse_statements(self.data))
+        ours = _best_of(lambda: mt940_dialect.parse(self.data))
+        (statement,) = mt940_dialect.parse(self.data)
+        self.assertEqual(len(statement.transactions), N)
+        self.assertEqual(len(mt940.parse_statements(self.data)[0]), N)
+
+        # Baseline: Odoo's bare batch create of the same lines, rolled back after.
+        vals = [
+            {
+                "journal_id": self.journal.id,
+                "date": t.date,
+                "amount": float(t.amount),
+                "payment_ref": t.remittance,
+                "partner_name": t.counterparty_name,
+                "account_number": t.counterparty_account,
+            }
+            for t in statement.transactions
+        ]
+        self.env.flush_all()
+        savepoint = self.env.cr.savepoint()
+        start = time.perf_counter()
+        self.env["account.bank.statement.line"].create(vals)
+        self.env.flush_all()
+        bare = time.perf_counter() - start
+        savepoint.rollback()
+        savepoint.close(rollback=False)
+        self.env.invalidate_all()
+
+        record = self.env["bank.mt940.file"].create(
+            {"file_name": "bench.940", "file_data": base64.b64encode(self.data)}
+        )
+        self.env.flush_all()
+        start = time.perf_counter()
+        record.action_process()
+        self.env.flush_all()
+        full = time.perf_counter() - start
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual(set(self.invoices.mapped("payment_state")), {"paid"})
+
+        print(
+            f"\n[bench mt940] {N} credits, {len(self.data) / 1e6:.1f} MB\n"
+            f"  parse: mt-940 raw {raw:.2f} s, ours {ours:.2f} s, "
+            f"ratio {ours / raw:.2f}x (goal <= 2x)\n"
+            f"  processing: bare create {bare:.1f} s, ours (parse + match + lines "
+            f"+ reconcile) {full:.1f} s, ratio {full / bare:.2f}x (goal <= 1.5x)"
+        )
