@@ -540,7 +540,8 @@ class CcvMoneybirdConnection(models.Model):
             try:
                 with self.env.cr.savepoint():
                     work(connection)
-            except (ApiError, UserError) as exc:
+            except (ApiError, UserError, ValueError) as exc:
+                # ValueError: CCV sent a transaction we cannot read; nothing is kept
                 _logger.warning(
                     "CCV–Moneybird connection %s: %s", connection.id, _message(exc)
                 )

@@ -60,6 +60,7 @@ class CcvMoneybirdMethodMap(models.Model):
     financial_account_id = fields.Many2one(
         "ccv.moneybird.financial.account",
         string="Clearing account",
+        check_company=True,
         help="The Moneybird financial account (tussenrekening) the payments of this "
         "method are booked on.",
         domain="[('connection_id', '=', connection_id)]",

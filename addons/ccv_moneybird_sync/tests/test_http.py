@@ -67,6 +67,18 @@ class TestRoutes(HttpCase):
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.connection.moneybird_state, "not_connected")
 
+    def test_user_who_does_not_allow_the_link_stays_disconnected(self):
+        self.authenticate("admin", "admin")
+        self.connection.action_connect_moneybird()
+        state = self.connection.moneybird_oauth_state
+        response = self.url_open(
+            f"/ccv_moneybird_sync/oauth/callback?error=access_denied&state={state}",
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(self.connection.moneybird_state, "not_connected")
+        self.assertIn("access_denied", self.connection.message_ids[0].body)
+
     def test_webhook_reads_the_payment_from_ccv_not_from_the_body(self):
         access, refresh = self.fake_mb.issue_tokens()
         self.connection.write(

@@ -358,6 +358,17 @@ class TestConnection(CcvMoneybirdCase):
         self.assertEqual(self.connection.moneybird_state, "expiring")
         self.assertIn("expires soon", self.connection.activity_ids.summary)
 
+    def test_unreadable_ccv_answer_keeps_nothing_and_says_why(self):
+        good = self.ccv_payment("1.00", "2026-0040")
+        bad = self.ccv_payment("2.00", "2026-0041")
+        self.fake_ccv.transactions[bad]["status"] = "refundedish"
+        self.assertFalse(self.fetch(), "one transaction per run: nothing half-done")
+        self.assertFalse(self.payment(good))
+        self.assertIn("unknown status", self.connection.message_ids[0].body)
+        self.assertEqual(
+            self.connection.ccv_fetched_until, datetime.datetime(2026, 11, 20, 0, 0)
+        )
+
     def test_demo_data_fills_the_three_tabs(self):
         demo = self.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
         self.assertGreater(demo.open_count, 0)
