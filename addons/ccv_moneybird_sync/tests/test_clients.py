@@ -242,6 +242,78 @@ class TestMoneybirdClient(BaseCase):
             )
 
 
+def _response(status, body, headers=None):
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    response.headers.update(headers or {})
+    return response
+
+
+@tagged("post_install", "-at_install")
+class TestSyncRequestsGolden(BaseCase):
+    """The requests one payment costs, at the I/O seam, against a golden file."""
+
+    def test_one_payment_costs_one_list_page_and_one_post(self):
+        sent = []
+        answers = [
+            _response(
+                200,
+                [
+                    {
+                        "id": "500000001",
+                        "invoice_id": "2026-0001",
+                        "state": "open",
+                        "currency": "EUR",
+                        "total_unpaid": "121.0",
+                        "payments": [],
+                    }
+                ],
+            ),
+            _response(201, {"id": "600000001"}),
+        ]
+
+        class RecordingSession:
+            def request(self, method, url, **kwargs):
+                sent.append(
+                    {
+                        "method": method,
+                        "url": url,
+                        "params": kwargs.get("params"),
+                        "json": kwargs.get("json"),
+                        "authorization": kwargs["headers"]["Authorization"],
+                        "timeout": kwargs["timeout"],
+                    }
+                )
+                return answers.pop(0)
+
+        client = moneybird.MoneybirdClient(
+            moneybird.OAuthTokens("access-1", "refresh-1", None),
+            ADMIN_ID,
+            "https://moneybird.example",
+            session=RecordingSession(),
+        )
+        syncer = sync.PaymentSyncer(
+            client, {"ideal": ("400001", "8010")}, today=datetime.date(2026, 11, 21)
+        )
+        outcome = syncer.process(
+            sync.PaymentData(
+                "C261120100000001CB.G",
+                "2026-0001",
+                "Order 2026-0001",
+                "121.00",
+                "EUR",
+                "ideal",
+                datetime.date(2026, 11, 20),
+            )
+        )
+        self.assertEqual((outcome.state, outcome.payment_id), ("done", "600000001"))
+        expected = json.loads(
+            (DATA / "moneybird_sync_requests.expected.json").read_text()
+        )
+        self.assertEqual(json.loads(json.dumps(sent)), expected)
+
+
 @tagged("post_install", "-at_install")
 class TestMatcher(BaseCase):
     def test_candidate_numbers_come_from_reference_then_description(self):
