@@ -158,13 +158,7 @@ class CcvMoneybirdConnection(models.Model):
     def _compute_ccv_mode(self):
         for connection in self:
             key = connection.sudo().ccv_api_key or ""  # sudo: only the prefix is shown
-            connection.ccv_mode = (
-                "test"
-                if key.startswith("t_")
-                else "live"
-                if key.startswith("l_")
-                else False
-            )
+            connection.ccv_mode = {"t_": "test", "l_": "live"}.get(key[:2], False)
 
     def _compute_webhook_url(self):
         base = self.get_base_url() if self else ""
@@ -279,9 +273,8 @@ class CcvMoneybirdConnection(models.Model):
 
     # -- OAuth ------------------------------------------------------------
     def _moneybird_oauth(self):
-        conn = (
-            self.sudo()
-        )  # sudo: client secret is system-only, used only for the token call
+        # sudo: the client secret is system-only, used only for the token call
+        conn = self.sudo()
         return moneybird.MoneybirdOAuth(
             conn.moneybird_client_id,
             conn.moneybird_client_secret,
@@ -312,6 +305,10 @@ class CcvMoneybirdConnection(models.Model):
             self.moneybird_administration_id = str(admins[0]["id"])
         if self.moneybird_administration_id:
             self._load_financial_accounts()
+        # the reminders to reconnect are done now
+        self.activity_ids.filtered(
+            lambda a: a.summary in self._reconnect_summaries()
+        ).action_feedback(feedback=self.env._("Moneybird connected again."))
         self.message_post(body=self.env._("Moneybird connected."))
 
     def _store_tokens(self, tokens):
@@ -331,8 +328,12 @@ class CcvMoneybirdConnection(models.Model):
         _logger.warning(
             "Moneybird authorization of connection %s lost: %s", self.id, exc
         )
-        self._schedule_reconnect(
+        self._schedule_reconnect(self._reconnect_summaries()[0])
+
+    def _reconnect_summaries(self):
+        return (
             self.env._("Moneybird authorization revoked: connect Moneybird again"),
+            self.env._("Moneybird authorization expires soon: connect again"),
         )
 
     def _schedule_reconnect(self, summary):
@@ -360,9 +361,7 @@ class CcvMoneybirdConnection(models.Model):
                 and not connection.sudo().moneybird_refresh_token
             ):
                 connection.moneybird_state = "expiring"
-                connection._schedule_reconnect(
-                    self.env._("Moneybird authorization expires soon: connect again")
-                )
+                connection._schedule_reconnect(connection._reconnect_summaries()[1])
 
     # -- clients ----------------------------------------------------------
     def _ccv_client(self):

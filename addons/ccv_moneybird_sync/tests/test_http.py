@@ -32,6 +32,9 @@ class TestRoutes(HttpCase):
         )
 
     def test_connect_moneybird_through_oauth(self):
+        # an earlier authorization was revoked: the responsible user has a reminder
+        self.connection._authorization_lost(Exception("revoked"))
+        self.assertEqual(len(self.connection.activity_ids), 1)
         self.authenticate("admin", "admin")
         action = self.connection.action_connect_moneybird()
         # the user allows the link at Moneybird, which sends the browser back to us
@@ -56,6 +59,7 @@ class TestRoutes(HttpCase):
             self.connection.moneybird_access_token, self.fake_mb.access_tokens
         )
         self.assertFalse(self.connection.moneybird_oauth_state, "a state is used once")
+        self.assertFalse(self.connection.activity_ids, "the reminder is done")
 
     def test_callback_with_a_foreign_state_is_refused(self):
         self.authenticate("admin", "admin")
