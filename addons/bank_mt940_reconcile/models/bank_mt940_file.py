@@ -21,6 +21,8 @@ STATES = [
 ]
 EXTENSIONS = (".940", ".swi", ".sta", ".mt940")
 CRON_BATCH_SIZE = 20
+# Report progress to other sessions every so many transactions.
+PROGRESS_STEP = 500
 OPEN_STATES = ("not_paid", "partial")
 
 
@@ -72,6 +74,7 @@ class BankMt940File(models.Model):
         compute="_compute_counts", string="Already existed"
     )
     unmatched_count = fields.Integer(compute="_compute_counts", string="Not matched")
+    progress = fields.Char(compute="_compute_progress")
 
     @api.depends("file_name")
     def _compute_name(self):
@@ -98,6 +101,21 @@ class BankMt940File(models.Model):
             )
             record.unmatched_count = len(
                 logs.filtered(lambda x: x.status == "unmatched")
+            )
+
+    def _compute_progress(self):
+        rows = self.env["bank.mt940.progress"].search([("file_id", "in", self.ids)])
+        by_file = {row.file_id: row for row in rows}
+        for record in self:
+            row = by_file.get(record.id)
+            record.progress = (
+                self.env._(
+                    "%(done)s of %(total)s transactions done",
+                    done=row.done,
+                    total=row.total,
+                )
+                if row and row.done < row.total
+                else False
             )
 
     @api.model_create_multi
@@ -404,8 +422,10 @@ class BankMt940File(models.Model):
                 )
             line_vals.append(vals)
             plans.append(plan)
-        lines = self.env["account.bank.statement.line"].create(line_vals)
+        lines = self._create_lines(line_vals, len(transactions))
         self._reconcile_all(lines, plans)
+        if len(transactions) > PROGRESS_STEP:
+            self._report_progress(len(transactions), len(transactions))
         self.write({"log_ids": [Command.create(vals) for vals in logs]})
         counts = {
             status: 0
@@ -420,6 +440,18 @@ class BankMt940File(models.Model):
             lines=len(lines),
             **counts,
         )
+
+    def _create_lines(self, line_vals, total):
+        """Create the statement lines in chunks, reporting progress between them."""
+        lines = self.env["account.bank.statement.line"]
+        for start in range(0, len(line_vals), PROGRESS_STEP):
+            lines |= lines.create(line_vals[start : start + PROGRESS_STEP])
+            if total > PROGRESS_STEP:
+                self._report_progress(start + PROGRESS_STEP, total)
+        return lines
+
+    def _report_progress(self, done, total):
+        self.env["bank.mt940.progress"].sudo()._report(self, min(done, total), total)
 
     def _statement_line_vals(self, journal, transaction):
         label = (
@@ -553,12 +585,27 @@ class BankMt940File(models.Model):
 
     @api.model
     def _cron_process_waiting_files(self, batch_size=CRON_BATCH_SIZE):
-        domain = [("state", "=", "waiting")]
+        # A file left in "processing" for an hour by a worker that died is
+        # taken again.
+        stale = fields.Datetime.subtract(fields.Datetime.now(), hours=1)
+        domain = [
+            "|",
+            ("state", "=", "waiting"),
+            "&",
+            ("state", "=", "processing"),
+            ("write_date", "<", stale),
+        ]
         files = self.search(domain, limit=batch_size, order="id")
         remaining = len(files) if len(files) < batch_size else self.search_count(domain)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
         for record in files:
             record = record.try_lock_for_update().filtered_domain(domain)
+            if not record:
+                continue
+            # Committed, so everyone sees the file is being processed.
+            record.state = "processing"
+            self.env["ir.cron"]._commit_progress(0)
+            record = record.try_lock_for_update()
             if not record:
                 continue
             record.with_company(record.company_id)._process_file()

@@ -1,6 +1,7 @@
 """Upload, process and reconcile MT940 files in a real database."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -443,3 +444,38 @@ class TestDemo(Mt940Common):
         )
         overpaid = ref("bank_mt940_reconcile.demo_invoice_overpaid")
         self.assertEqual(overpaid.overpaid_amount, 25)
+
+
+@tagged("post_install", "-at_install")
+class TestProgress(Mt940Common):
+    def test_progress_is_visible_to_other_sessions_while_processing(self):
+        seen = []
+        original = type(self.env["bank.mt940.file"])._report_progress
+
+        def spy(record, done, total):
+            original(record, done, total)
+            # What another session reads at that moment.
+            with self.env.registry.cursor() as cr:
+                other = record.with_env(record.env(cr=cr))
+                seen.append(other.progress)
+
+        data = build_mt940([{"amount": n + 1, "remi": "x"} for n in range(5)])
+        record = self.upload(data)
+        model = "odoo.addons.bank_mt940_reconcile.models.bank_mt940_file"
+        with (
+            self.enter_registry_test_mode(),
+            patch(f"{model}.PROGRESS_STEP", 2),
+            patch.object(type(record), "_report_progress", spy),
+        ):
+            record.action_process()
+        self.assertEqual(
+            seen,
+            [
+                "2 of 5 transactions done",
+                "4 of 5 transactions done",
+                False,  # 5 of 5: done
+                False,
+            ],
+        )
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(len(record.statement_line_ids), 5)

@@ -1,0 +1,37 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class BankMt940Progress(models.Model):
+    """How far the processing of a large file is, seen from other sessions.
+
+    Written through a separate cursor while the file's own transaction runs, so
+    it has no foreign key to the file (the file's row is locked by then).
+    """
+
+    _name = "bank.mt940.progress"
+    _description = "MT940 file processing progress"
+
+    file_id = fields.Integer(required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True)
+    done = fields.Integer()
+    total = fields.Integer()
+
+    _file_unique = models.UniqueIndex("(file_id)")
+
+    def _report(self, file, done, total):
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO bank_mt940_progress (file_id, company_id, done, total)
+                    VALUES (%s, %s, %s, %s)
+                    ON CONFLICT (file_id) DO UPDATE
+                    SET done = EXCLUDED.done, total = EXCLUDED.total
+                    """,
+                    file.id,
+                    file.company_id.id,
+                    done,
+                    total,
+                )
+            )
