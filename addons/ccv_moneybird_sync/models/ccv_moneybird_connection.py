@@ -37,8 +37,12 @@ FIRST_FETCH = datetime.timedelta(days=30)
 EXPIRY_WARNING = datetime.timedelta(days=7)
 # Bounded batches for the crons.
 CRON_CONNECTIONS = 50
-CRON_PAYMENTS = 500
+# One run sends what fits in one Moneybird window (150 requests, a few for reading
+# the open invoices); a bigger backlog makes the cron run again soon.
+CRON_PAYMENTS = 140
 CCV_BATCH = 50
+# Payments read again from CCV per connection per night.
+RECHECK_PAYMENTS = 2000
 
 
 class CcvMoneybirdConnection(models.Model):
@@ -185,6 +189,7 @@ class CcvMoneybirdConnection(models.Model):
                 connection.moneybird_administration_id = chosen
                 connection.financial_account_ids.unlink()
 
+    @api.depends("payment_ids.state")
     def _compute_counts(self):
         groups = self.env["ccv.payment"]._read_group(
             [("connection_id", "in", self.ids)], ["connection_id", "state"], ["__count"]
@@ -474,10 +479,10 @@ class CcvMoneybirdConnection(models.Model):
             ("error_code", "in", [*TRANSIENT_REASONS, AUTHORIZATION_REVOKED]),
         ]
 
-    def _process_ready_payments(self, limit=CRON_PAYMENTS):
+    def _process_ready_payments(self, limit=None):
         self.ensure_one()
         payments = self.env["ccv.payment"].search(
-            self._ready_domain(), limit=limit, order="id"
+            self._ready_domain(), limit=limit or CRON_PAYMENTS, order="id"
         )
         return self._process_payments(payments)
 
@@ -535,10 +540,12 @@ class CcvMoneybirdConnection(models.Model):
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         if in_cron:
             self.env["ir.cron"]._commit_progress(remaining=len(self))
+        succeeded = self.browse()
         for connection in self:
             try:
                 with self.env.cr.savepoint():
                     work(connection)
+                succeeded |= connection
             except (ApiError, UserError, ValueError) as exc:
                 # ValueError: CCV sent a transaction we cannot read; nothing is kept
                 _logger.warning(
@@ -549,6 +556,26 @@ class CcvMoneybirdConnection(models.Model):
                 )
             if in_cron:
                 self.env["ir.cron"]._commit_progress(1)
+        backlog = succeeded._backlog_count()
+        if in_cron and backlog:
+            # more paid payments than one run sends: the cron runs again soon
+            self.env["ir.cron"]._commit_progress(remaining=backlog)
+        return backlog
+
+    def _backlog_count(self):
+        """Paid payments waiting to be sent (not errors: those wait for a user)."""
+        ready = self.filtered(
+            lambda c: c.moneybird_administration_id and c.moneybird_state == "connected"
+        )
+        if not ready:
+            return 0
+        return self.env["ccv.payment"].search_count(
+            [
+                ("connection_id", "in", ready.ids),
+                ("state", "=", "open"),
+                ("ccv_status", "=", "success"),
+            ]
+        )
 
     @api.model
     def _cron_fetch_payments(self):
@@ -563,7 +590,7 @@ class CcvMoneybirdConnection(models.Model):
             if connection.moneybird_administration_id:
                 connection._process_ready_payments()
 
-        connections._run_connections(work)
+        return connections._run_connections(work)
 
     @api.model
     def _cron_recheck_payments(self):
@@ -580,14 +607,14 @@ class CcvMoneybirdConnection(models.Model):
                     ("state", "=", "open"),
                     ("ccv_status", "=", "manualintervention"),
                 ],
-                limit=CRON_PAYMENTS,
+                limit=RECHECK_PAYMENTS,
                 order="id",
             )
             connection._refresh_from_ccv(waiting)
             if connection.moneybird_administration_id:
                 connection._process_ready_payments()
 
-        connections._run_connections(work)
+        return connections._run_connections(work)
 
 
 def _message(exc):

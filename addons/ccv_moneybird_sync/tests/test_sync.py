@@ -1,10 +1,12 @@
 """The day-to-day flow against the local CCV and Moneybird servers."""
 
 import datetime
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from ..models import ccv_moneybird_connection as connection_module
 from .common import CcvMoneybirdCase
 
 
@@ -235,6 +237,17 @@ class TestDuplicatesAndReruns(CcvMoneybirdCase):
         self.assertEqual(len(self.moneybird_posts()), posts, "nothing is sent twice")
         self.assertEqual(self.fake_mb.duplicates(), 0)
         self.assertEqual(self.connection.done_count, 5)
+
+    def test_a_big_backlog_makes_the_cron_run_again(self):
+        for number in range(1, 4):
+            self.fake_mb.add_invoice(f"2026-05{number:02d}", "1.00")
+            self.ccv_payment("1.00", f"2026-05{number:02d}")
+        cron = self.env["ccv.moneybird.connection"]
+        with patch.object(connection_module, "CRON_PAYMENTS", 2):
+            self.assertEqual(cron._cron_fetch_payments(), 1, "one payment left")
+            self.assertEqual(self.connection.done_count, 2)
+            self.assertEqual(cron._cron_fetch_payments(), 0)
+        self.assertEqual(self.connection.done_count, 3)
 
     def test_webhook_and_cron_for_the_same_payment(self):
         self.fake_mb.add_invoice("2026-0022", "7.00")
