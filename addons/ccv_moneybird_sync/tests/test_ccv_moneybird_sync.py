@@ -42,3 +42,19 @@ class TestCcvMoneybirdConnectionAccess(TransactionCase):
         )
         self.assertIn(self.record, found)
         self.assertNotIn(self.foreign, found)
+
+    def test_payments_of_other_companies_are_hidden(self):
+        payments = self.env["ccv.payment"].create(
+            [
+                {
+                    "connection_id": connection.id,
+                    "reference": f"C-{connection.name}",
+                    "amount": 10.0,
+                    "currency_id": self.env.ref("base.EUR").id,
+                }
+                for connection in (self.record, self.foreign)
+            ]
+        )
+        found = self.env["ccv.payment"].with_user(self.accountant).search([])
+        self.assertIn(payments[0], found)
+        self.assertNotIn(payments[1], found)
