@@ -32,7 +32,9 @@ class AccountMove(models.Model):
         move = super(
             AccountMove, self.with_context(email_receiver_log_id=log_id)
         ).message_new(msg_dict, custom_values=custom_values)
-        move.partner_id = log.receiver_id.partner_id
+        supplier = log.receiver_id.partner_id
+        if move.partner_id != supplier:
+            move.partner_id = supplier
         return move
 
     def _message_post_after_hook(self, new_message, message_values):
@@ -41,7 +43,7 @@ class AccountMove(models.Model):
         if log_id and new_message.message_type == "email":
             log = self.env["email.receiver.log"].sudo().browse(log_id)
             if not log.move_id:
-                log._after_bill_created(self)
+                log._after_bill_created(self, new_message)
         return res
 
     def _should_attach_to_record(self, attachment):

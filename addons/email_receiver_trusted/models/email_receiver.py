@@ -394,11 +394,12 @@ class EmailReceiver(models.Model):
         self.ensure_one()
         log_model = self.env["email.receiver.log"].sudo()
         message_id = message_dict.get("message_id") or ""
-        done = log_model.search(
-            [("receiver_id", "=", self.id), ("message_id", "=", message_id)], limit=1
-        )
-        if done:  # a reply routed twice by the gateway: decide once
+        # The gateway may check the same route twice (a reply to a known
+        # thread, then the alias): decide and log once per transaction.
+        routed = self.env.cr.cache.setdefault("email_receiver_routed", set())
+        if (self.id, message_id) in routed:
             return None
+        routed.add((self.id, message_id))
         decision = self._decide(message)
         values = {
             "receiver_id": self.id,

@@ -74,7 +74,7 @@ class EmailReceiverLog(models.Model):
             {"email_to": self.receiver_id.contact_email, "recipient_ids": []},
         )
 
-    def _after_bill_created(self, bills):
+    def _after_bill_created(self, bills, message):
         """Bills exist and hold their documents: link them and tell whoever
         the receiver's options name."""
         self.ensure_one()
@@ -82,11 +82,10 @@ class EmailReceiverLog(models.Model):
         bill = bills[:1]
         for move in bills.filtered(lambda m: not m.partner_id):
             move.partner_id = receiver.partner_id
-        attachments = bills.attachment_ids
         self.write(
             {
                 "move_id": bill.id,
-                "document_names": ", ".join(attachments.mapped("name")),
+                "document_names": ", ".join(message.attachment_ids.mapped("name")),
             }
         )
         if receiver.notify_members:

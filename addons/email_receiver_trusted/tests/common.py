@@ -13,6 +13,34 @@ DATA = Path(__file__).parent / "data"
 OUR_MX = "mx.ourcompany.test"
 
 
+def make_pdf(text):
+    """A one-page PDF showing ``text`` (each text gives a different file)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
 def trace_headers(tls=True, auth_results=None, client="mail.supplier.nl"):
     """The headers our Postfix puts on top of a mail it receives."""
     lines = []
@@ -55,8 +83,9 @@ def build_mail(
     for name, value in (extra_headers or {}).items():
         msg[name] = value
     msg.set_content("Dear customer,\n\nPlease find our invoice attached.\n")
-    for name in attachments:
-        content = (DATA / name).read_bytes()
+    for item in attachments:
+        name, content = item if isinstance(item, tuple) else (item, None)
+        content = content if content is not None else (DATA / name).read_bytes()
         if name.endswith(".pdf"):
             msg.add_attachment(
                 content, maintype="application", subtype="pdf", filename=name
