@@ -490,7 +490,9 @@ class CcvMoneybirdConnection(models.Model):
         """Register successful payments in Moneybird; one Moneybird client (and so one
         invoice cache and one rate limiter) for the whole run."""
         self.ensure_one()
-        payments = payments.filtered(
+        # a webhook, the cron and a user may send the same payment at once: the
+        # row lock makes one of them do it, the others skip it
+        payments = payments.try_lock_for_update(allow_referencing=True).filtered(
             lambda p: p.ccv_status == "success" and p.state != "done"
         )
         if not payments:
