@@ -1,3 +1,4 @@
+from . import sftp_exported_mixin
 from . import sftp_export_server
 from . import sftp_export_format
 from . import sftp_export_run

@@ -2,12 +2,16 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ("account.move", "sftp.exported.mixin")
 
-    sftp_exported_on = fields.Datetime(
-        string="Exported on",
+    sftp_run_ids = fields.Many2many(
+        "sftp.export.run",
+        relation="sftp_export_run_account_move_rel",
+        column1="move_id",
+        column2="run_id",
+        string="SFTP exports",
         readonly=True,
         copy=False,
-        index="btree_not_null",
-        help="When the bill was last delivered to the SFTP server.",
+        groups="account.group_account_invoice",
     )

@@ -2,12 +2,16 @@ from odoo import fields, models
 
 
 class HrExpense(models.Model):
-    _inherit = "hr.expense"
+    _name = "hr.expense"
+    _inherit = ("hr.expense", "sftp.exported.mixin")
 
-    sftp_exported_on = fields.Datetime(
-        string="Exported on",
+    sftp_run_ids = fields.Many2many(
+        "sftp.export.run",
+        relation="sftp_export_run_hr_expense_rel",
+        column1="expense_id",
+        column2="run_id",
+        string="SFTP exports",
         readonly=True,
         copy=False,
-        index="btree_not_null",
-        help="When the expense was last delivered to the SFTP server.",
+        groups="account.group_account_invoice",
     )

@@ -124,17 +124,26 @@ class SftpExportFormat(models.Model):
 
     def _rows(self, records):
         """Yield one row of plain values per record, in column order."""
-        columns = self.column_ids
+        getters = [column._getter() for column in self.column_ids]
         for record in records:
-            yield [column._value(record) for column in columns]
+            yield [getter(record) for getter in getters]
 
-    def _missing_required(self, record):
-        """Headers of the required columns that are empty for record."""
-        return [
-            column.header
+    def _missing_required_checker(self):
+        """A function giving the headers of the required columns empty for a record."""
+        required = [
+            (column.header, column._getter())
             for column in self.column_ids
-            if column.required and column._value(record) in (None, False, "")
+            if column.required
         ]
+
+        def missing(record):
+            return [
+                header
+                for header, getter in required
+                if getter(record) in (None, False, "")
+            ]
+
+        return missing
 
 
 class SftpExportFormatColumn(models.Model):
@@ -182,13 +191,41 @@ class SftpExportFormatColumn(models.Model):
                 if field.relational:
                     model = self.env[field.comodel_name]
 
-    def _value(self, record):
-        """The plain value of the column for record (relations by name)."""
-        value = record
+    def _getter(self):
+        """A function record -> the column's plain value (relations by name).
+
+        The fields of the path are looked up once, not for every record: exports
+        read tens of thousands of values.
+        """
+        self.ensure_one()
+        model = self.env[self.format_id._model_name()]
+        chain = []
         for part in self.field_path.split("."):
-            if not value:
-                return None
-            value = value[:1][part] if isinstance(value, models.BaseModel) else None
-        if isinstance(value, models.BaseModel):
-            return ", ".join(value.mapped("display_name")) if value else None
-        return value
+            field = model._fields[part]
+            chain.append(field)
+            if field.relational:
+                model = self.env[field.comodel_name]
+        *hops, last = chain
+
+        def get(record):
+            value = record
+            for field in hops:
+                value = field.__get__(value)
+                if not value:
+                    return None
+                if len(value) > 1:  # a to-many hop: its first record
+                    value = value[:1]
+            value = last.__get__(value)
+            if last.relational:
+                if not value:
+                    return None
+                if len(value) == 1:
+                    return value.display_name
+                return ", ".join(value.mapped("display_name"))
+            return value
+
+        return get
+
+    def _value(self, record):
+        """The plain value of the column for one record."""
+        return self._getter()(record)

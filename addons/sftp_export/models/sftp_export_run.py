@@ -1,8 +1,12 @@
+import hashlib
 import io
 import logging
+import os
+import shutil
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..services.sftp_client import SftpError
 from .sftp_export_format import DATASETS
@@ -10,6 +14,7 @@ from .sftp_export_server import error_text
 
 _logger = logging.getLogger(__name__)
 
+CHUNK = 1024 * 1024
 RUN_STATES = [
     ("delivered", "Delivered"),
     ("failed", "Failed"),
@@ -52,11 +57,25 @@ class SftpExportRun(models.Model):
     resent_from_id = fields.Many2one(
         "sftp.export.run", string="Send again of", readonly=True, ondelete="set null"
     )
+    # The records in the file. A record's "Exported on" is the date of the last
+    # delivered run that holds it, so marks and history can never disagree.
     expense_ids = fields.Many2many(
-        "hr.expense", string="Expenses", readonly=True, copy=False
+        "hr.expense",
+        relation="sftp_export_run_hr_expense_rel",
+        column1="run_id",
+        column2="expense_id",
+        string="Expenses",
+        readonly=True,
+        copy=False,
     )
     move_ids = fields.Many2many(
-        "account.move", string="Vendor bills", readonly=True, copy=False
+        "account.move",
+        relation="sftp_export_run_account_move_rel",
+        column1="run_id",
+        column2="move_id",
+        string="Vendor bills",
+        readonly=True,
+        copy=False,
     )
 
     def action_resend(self):
@@ -83,7 +102,8 @@ class SftpExportRun(models.Model):
                 "move_ids": [fields.Command.set(self.move_ids.ids)],
             }
         )
-        new_run._deliver(io.BytesIO(self.attachment_id.raw))
+        with open_attachment(self.attachment_id) as handle:
+            new_run._deliver(handle)
         if self.schedule_id:
             self.schedule_id._post_run_feed(new_run)
         return True
@@ -100,25 +120,78 @@ class SftpExportRun(models.Model):
             _logger.warning("SFTP export %s failed: %s", self.file_name, error)
             self.write({"state": "failed", "error": error_text(self.env, error)})
             return False
-        # Only now the file is complete under its final name.
-        now = fields.Datetime.now()
-        # sudo: marking is part of the export the user may run; the mark is a
-        # read-only field users cannot set themselves.
-        self.expense_ids.sudo().write({"sftp_exported_on": now})
-        self.move_ids.sudo().write({"sftp_exported_on": now})
-        self.write({"state": "delivered", "error": False, "date": now})
+        # Only now the file is complete under its final name: the delivered state
+        # is what marks the records exported.
+        self.write(
+            {"state": "delivered", "error": False, "date": fields.Datetime.now()}
+        )
         return True
 
     def _attach(self, fileobj):
+        """Keep the produced file on the history line, for Send again.
+
+        With the filestore (Odoo's default), the file is copied into it in chunks:
+        a zip of originals can be large and is never held in memory. The location
+        follows Odoo's own layout (checksum-named, garbage-collected when the
+        transaction is rolled back).
+        """
         self.ensure_one()
+        Attachment = self.env["ir.attachment"]
+        values = {
+            "name": self.file_name,
+            "res_model": self._name,
+            "res_id": self.id,
+            "mimetype": "application/zip"
+            if self.file_name.endswith(".zip")
+            else "text/csv",
+        }
         fileobj.seek(0)
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": self.file_name,
-                "res_model": self._name,
-                "res_id": self.id,
-                "raw": fileobj.read(),
-            }
-        )
+        if Attachment._storage() == "db":
+            attachment = Attachment.create(dict(values, raw=fileobj.read()))
+        else:
+            attachment = Attachment.create(values)
+            checksum, size = _checksum(fileobj)
+            fname = f"{checksum[:2]}/{checksum}"
+            full_path = Attachment._full_path(fname)
+            if not os.path.exists(full_path):
+                os.makedirs(os.path.dirname(full_path), exist_ok=True)
+                fileobj.seek(0)
+                with open(full_path + ".part", "wb") as target:
+                    shutil.copyfileobj(fileobj, target, CHUNK)
+                os.replace(full_path + ".part", full_path)
+                Attachment._mark_for_gc(fname)
+            # create() computes these from raw bytes only; set them for the copy.
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE ir_attachment SET store_fname = %s, checksum = %s, "
+                    "file_size = %s WHERE id = %s",
+                    fname,
+                    checksum,
+                    size,
+                    attachment.id,
+                )
+            )
+            attachment.invalidate_recordset(["store_fname", "checksum", "file_size"])
         self.attachment_id = attachment
         return attachment
+
+
+def _checksum(fileobj):
+    """SHA-1 (Odoo's attachment checksum) and size, read in chunks."""
+    digest = hashlib.sha1()
+    size = 0
+    fileobj.seek(0)
+    while chunk := fileobj.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def open_attachment(attachment):
+    """A binary file object on an attachment's content, from the filestore when
+    it is there (no copy in memory)."""
+    if attachment.store_fname:
+        path = attachment._full_path(attachment.store_fname)
+        if os.path.exists(path):
+            return open(path, "rb")
+    return io.BytesIO(attachment.raw or b"")

@@ -1,8 +1,6 @@
 import contextlib
 import datetime
-import io
 import logging
-import os
 import tempfile
 from zoneinfo import ZoneInfo
 
@@ -15,6 +13,7 @@ from odoo.addons.base.models.res_partner import _tz_get
 from ..services import csv_writer, zip_packer
 from ..services.schedule import next_occurrence
 from .sftp_export_format import DATASET_MODELS, DATASETS
+from .sftp_export_run import open_attachment
 
 _logger = logging.getLogger(__name__)
 
@@ -132,6 +131,11 @@ class SftpExportSchedule(models.Model):
     def action_run_now(self):
         """Export every dataset at once; the schedule itself is unchanged."""
         self.ensure_one()
+        # The cron may be sending this schedule right now: never send twice.
+        if not self.try_lock_for_update(allow_referencing=True):
+            raise UserError(
+                self.env._("This export is running already; try again in a minute.")
+            )
         runs = self._run_export()
         delivered = runs.filtered(lambda run: run.state == "delivered")
         failed = runs.filtered(lambda run: run.state == "failed")
@@ -392,8 +396,9 @@ class SftpExportScheduleLine(models.Model):
         candidates = self._model().search(self._base_domain(), order="id")
         selected = []
         left_out = {}
+        missing_required = self.format_id._missing_required_checker()
         for record in candidates:
-            missing = self.format_id._missing_required(record)
+            missing = missing_required(record)
             ready_status = self._is_ready_status(record)
             if missing and not self.include_missing_info:
                 if ready_status and self.include_ready:
@@ -414,7 +419,8 @@ class SftpExportScheduleLine(models.Model):
                 order="res_id, id",
             )
         )
-        names = {record.id: record.display_name for record in records}
+        with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
+        names = {record.id: record.display_name for record in with_originals}
         for attachment in attachments:
             name = f"{names[attachment.res_id]}_{attachment.name}"
             yield name, _opener(attachment)
@@ -485,13 +491,7 @@ class SftpExportScheduleLine(models.Model):
 
 
 def _opener(attachment):
-    """Open an attachment's content as a stream, from the filestore when there."""
-    if attachment.store_fname:
-        path = attachment._full_path(attachment.store_fname)
-        if os.path.exists(path):
-            return lambda: open(path, "rb")
-    raw = attachment.raw or b""
-    return lambda: io.BytesIO(raw)
+    return lambda: open_attachment(attachment)
 
 
 @contextlib.contextmanager

@@ -119,8 +119,13 @@ class TestExportFlow(SftpExportCase):
         self.assertEqual(row[8], "1234,50")
         self.assertEqual(run.record_count, 1)
         self.assertEqual(run.move_ids, bill)
-        self.assertTrue(bill.sftp_exported_on)
+        self.assertEqual(bill.sftp_exported_on, run.date)
         self.assertEqual(run.attachment_id.raw, self.remote_bytes(run.file_name))
+        # The "Exported" / "Not exported" filters of the bills list.
+        Move = self.env["account.move"]
+        self.assertIn(bill, Move.search([("sftp_exported_on", "!=", False)]))
+        self.assertNotIn(bill, Move.search([("sftp_exported_on", "=", False)]))
+        self.assertIn(bill, Move.search([("sftp_exported_on", ">=", run.date)]))
 
     def test_nothing_new_is_skipped_and_said_in_the_feed(self):
         self.make_bill()
@@ -318,16 +323,23 @@ class TestExportFlow(SftpExportCase):
     def test_send_again_uploads_the_same_bytes(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
-        run = self.export(schedule)
-        original = self.remote_bytes(run.file_name)
-        self.clear_remote()
-        bill.sftp_exported_on = False
-        run.action_resend()
+        self.sshd.stop()
+        failed = self.export(schedule)
+        self.assertEqual(failed.state, "failed")
+        self.assertFalse(bill.sftp_exported_on)
+        kept = failed.attachment_id.raw
+        self.assertIn(bill.name.encode(), kept)
+        self.sshd._spawn()
+        failed.action_resend()
         again = schedule.run_ids.sorted("id")[-1]
-        self.assertEqual(again.resent_from_id, run)
+        self.assertEqual(again.resent_from_id, failed)
         self.assertEqual(again.state, "delivered")
-        self.assertEqual(self.remote_bytes(run.file_name), original)
-        self.assertTrue(bill.sftp_exported_on, "delivered again, marked again")
+        self.assertEqual(self.remote_bytes(failed.file_name), kept)
+        self.assertEqual(bill.sftp_exported_on, again.date, "marked when it arrived")
+        # A delivered file sent once more arrives identical too.
+        self.clear_remote()
+        again.action_resend()
+        self.assertEqual(self.remote_bytes(failed.file_name), kept)
 
     def test_server_down_fails_the_run_and_keeps_the_records(self):
         bill = self.make_bill()

@@ -1,0 +1,224 @@
+"""SFTP export benchmark: 10,000 vendor bills to CSV plus 1,000 PDF originals in a
+zip, uploaded to a real local sshd, against a baseline measured in the same run.
+
+- ours: Export now of one automatic-export line (select records, CSV through the
+  ORM, zip streamed to a temporary file, history attachment, upload under a
+  temporary name + posix-rename, mark the bills exported);
+- baseline: one SQL read of the same columns written with the csv module, plus
+  OpenSSH's `sftp` client putting the same zip bytes.
+
+Goal: ours <= 1.5x the baseline's time; peak memory <= 300 MB (the zip is
+streamed, never held whole in memory). Sizes: BENCH_SFTP_BILLS, BENCH_SFTP_PDFS,
+BENCH_SFTP_PDF_KB.
+"""
+
+import csv
+import os
+import subprocess
+import tempfile
+import threading
+import time
+
+import psutil
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.sftp_export.tests.common import SftpExportCase
+
+N_BILLS = int(os.environ.get("BENCH_SFTP_BILLS", "10000"))
+N_PDFS = int(os.environ.get("BENCH_SFTP_PDFS", "1000"))
+PDF_BYTES = int(os.environ.get("BENCH_SFTP_PDF_KB", "60")) * 1024
+
+
+class PeakRss:
+    """Samples the process's resident memory in a thread (no tracing overhead)."""
+
+    def __init__(self, interval=0.01):
+        self.process = psutil.Process()
+        self.interval = interval
+        self.start_rss = self.peak = 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self.start_rss = self.peak = self.process.memory_info().rss
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+@tagged("post_install", "-at_install", "benchmark")
+class BenchSftpExport(SftpExportCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sshd()
+        cls.server.action_test_connection()
+        started = time.perf_counter()
+        template = cls.make_bill_cls()
+        cls._clone_bills(template, N_BILLS - 1)
+        bills = cls.env["account.move"].search(
+            [("company_id", "=", cls.company.id), ("move_type", "=", "in_invoice")],
+            order="id",
+        )
+        assert len(bills) == N_BILLS, len(bills)
+        cls.env["ir.attachment"].create(
+            [
+                {
+                    "name": f"scan_{index}.pdf",
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                    "raw": b"%PDF-1.4\n" + os.urandom(PDF_BYTES - 9),
+                    "mimetype": "application/pdf",
+                }
+                for index, bill in enumerate(bills[:N_PDFS])
+            ]
+        )
+        print(
+            f"\n[sftp_export] setup: {N_BILLS} bills, {N_PDFS} PDFs of "
+            f"{PDF_BYTES // 1024} KB in {time.perf_counter() - started:.1f} s"
+        )
+
+    @classmethod
+    def make_bill_cls(cls):
+        bill = cls.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": cls.vendor.id,
+                "invoice_date": "2026-11-02",
+                "ref": "BENCH",
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Drukwerk", "quantity": 1, "price_unit": 121.0})
+                ],
+            }
+        )
+        bill.action_post()
+        bill.checked = True
+        return bill
+
+    @classmethod
+    def _clone_bills(cls, template, count):
+        """Copy the posted bill's row `count` times in SQL (the ORM would take
+        many minutes for 10,000 bills; only the bill rows are exported)."""
+        cls.env.flush_all()
+        cr = cls.env.cr
+        cr.execute(
+            SQL(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'account_move' AND column_name NOT IN %s",
+                ("id", "name", "ref"),
+            )
+        )
+        columns = [SQL.identifier(name) for (name,) in cr.fetchall()]
+        cr.execute(
+            SQL(
+                "INSERT INTO account_move (name, ref, %(columns)s) "
+                "SELECT 'BENCH/' || n, 'REF-' || n, %(columns)s "
+                "FROM account_move, generate_series(1, %(count)s) AS n "
+                "WHERE account_move.id = %(template)s",
+                columns=SQL(", ").join(columns),
+                count=count,
+                template=template.id,
+            )
+        )
+        cls.env.invalidate_all()
+
+    def _baseline_csv(self, path):
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.name, m.ref, m.invoice_date, m.invoice_date_due, p.name,
+                       p.vat, m.amount_untaxed, m.amount_tax, m.amount_total,
+                       c.name, m.payment_state
+                  FROM account_move m
+                  JOIN res_partner p ON p.id = m.partner_id
+                  JOIN res_currency c ON c.id = m.currency_id
+                 WHERE m.company_id = %s AND m.move_type = 'in_invoice'
+              ORDER BY m.id
+                """,
+                self.company.id,
+            )
+        )
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow([column.name for column in self.env.cr.description])
+            writer.writerows(self.env.cr.fetchall())
+
+    def _baseline_put(self, local_path, remote_name):
+        key_path = os.path.join(self.sshd.root, "bench_key")
+        with open(key_path, "w") as key_file:
+            key_file.write(self.server.sudo().private_key)
+        os.chmod(key_path, 0o600)
+        batch = os.path.join(self.sshd.root, "bench_batch")
+        with open(batch, "w") as batch_file:
+            batch_file.write(f"put {local_path} {self.sshd.upload_dir}/{remote_name}\n")
+        subprocess.run(
+            [
+                "sftp",
+                "-q",
+                "-b",
+                batch,
+                "-i",
+                key_path,
+                "-P",
+                str(self.sshd.port),
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                f"{self.sshd.user}@127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def test_bench_export_bills_with_originals(self):
+        schedule = self.make_schedule(include_attachments=True)
+        with PeakRss() as memory:
+            started = time.perf_counter()
+            schedule.action_run_now()
+            self.env.flush_all()
+            ours = time.perf_counter() - started
+        run = schedule.run_ids
+        self.assertEqual(run.state, "delivered", run.error)
+        self.assertEqual((run.record_count, run.attachment_count), (N_BILLS, N_PDFS))
+        zip_path = run.attachment_id._full_path(run.attachment_id.store_fname)
+        zip_size = os.path.getsize(zip_path)
+        self.assertEqual(
+            zip_size, (self.sshd.upload_dir / run.file_name).stat().st_size
+        )
+
+        with tempfile.TemporaryDirectory() as scratch:
+            started = time.perf_counter()
+            self._baseline_csv(os.path.join(scratch, "baseline.csv"))
+            sql_csv = time.perf_counter() - started
+            started = time.perf_counter()
+            self._baseline_put(zip_path, "baseline.zip")
+            put = time.perf_counter() - started
+        baseline = sql_csv + put
+        ratio = ours / baseline
+        peak_mb = (memory.peak - memory.start_rss) / 2**20
+        print(
+            f"\n[sftp_export] {N_BILLS} bills + {N_PDFS} originals, zip "
+            f"{zip_size / 2**20:.1f} MB\n"
+            f"[sftp_export] ours (Export now, end to end): {ours:.2f} s\n"
+            f"[sftp_export] baseline (SQL+csv {sql_csv:.2f} s, sftp put {put:.2f} s): "
+            f"{baseline:.2f} s\n"
+            f"[sftp_export] ratio ours/baseline: {ratio:.2f}x (goal <= 1.5x)\n"
+            f"[sftp_export] memory: RSS {memory.start_rss / 2**20:.0f} MB before, "
+            f"peak {memory.peak / 2**20:.0f} MB, growth {peak_mb:.0f} MB "
+            "(goal <= 300 MB)"
+        )
