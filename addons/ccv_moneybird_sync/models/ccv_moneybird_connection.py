@@ -200,6 +200,13 @@ class CcvMoneybirdConnection(models.Model):
             connection.done_count = counts.get((connection.id, "done"), 0)
             connection.error_count = counts.get((connection.id, "error"), 0)
 
+    # -- CRUD -------------------------------------------------------------
+    def write(self, vals):
+        if "ccv_api_key" in vals and "ccv_state" not in vals:
+            # a new key is not tested yet: the dot is no longer green
+            vals = dict(vals, ccv_state="not_connected")
+        return super().write(vals)
+
     # -- actions ----------------------------------------------------------
     def action_test_ccv(self):
         """Test call to CCV; the dot turns green when the key is accepted."""

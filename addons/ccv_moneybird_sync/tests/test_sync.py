@@ -328,6 +328,7 @@ class TestConnection(CcvMoneybirdCase):
 
     def test_wrong_ccv_key_is_explained(self):
         self.connection.ccv_api_key = "l_wrongkey"
+        self.assertEqual(self.connection.ccv_state, "not_connected", "untested key")
         with self.assertRaisesRegex(UserError, "CCV did not accept"):
             self.connection.action_test_ccv()
         self.assertEqual(self.connection.ccv_state, "error")
