@@ -159,6 +159,7 @@ class BenchAccountingConnector(TransactionCase):
                 time_budget=3600,
                 cursor_factory=self.registry.cursor,
                 client_factory=lambda: client,
+                before_start=env.cr.commit,
             )
             return handled, time.perf_counter() - start
 

@@ -11,6 +11,9 @@ from ..backends import BACKENDS, BackendError, perform
 
 _logger = logging.getLogger(__name__)
 
+# a claim met a concurrent change: try again in a new transaction
+CONTENDED = object()
+
 
 class AccountingBackend(models.Model):
     """A connector to one accounting package: where it is, how it runs."""
@@ -137,7 +140,10 @@ class AccountingBackend(models.Model):
     def action_run_now(self):
         """Run the connector once, now (same rules as the scheduled run)."""
         self.ensure_one()
-        done = self._run()
+        # sudo: the connector carries the tasks of all its dossiers, whatever
+        # companies the clicking administrator has selected; bounded in time
+        # because it runs in the web request
+        done = self.sudo()._run(time_budget=min(self.time_budget_seconds, 60))
         return self._notify(
             self.env._("Connector run finished"),
             self.env._("%s task(s) handled.", done),
@@ -163,6 +169,8 @@ class AccountingBackend(models.Model):
                 "interval_number": backend.interval_minutes,
                 "interval_type": "minutes",
                 "active": backend.active,
+                # the connector works for every dossier, like Odoo's own crons
+                "user_id": self.env.ref("base.user_root").id,
             }
             # sudo: scheduled actions belong to the system; only connector
             # managers (ACL) get here
@@ -177,38 +185,62 @@ class AccountingBackend(models.Model):
         :param session: the HTTP session to use (tests pass Odoo's test opener)
         """
         self.ensure_one()
-        # sudo: the worker needs the key; it is never shown or logged
+        # sudo: the key is needed to connect; it is never shown or logged
         secret = self.sudo().api_key
         return BACKENDS[self.backend_type](
             self.url, self.database, secret, session=session
         )
 
-    def _run(self, time_budget=None, cursor_factory=None, client_factory=None):
+    def _client_maker(self):
+        """A function making clients from values read now (no ORM in workers)."""
+        self.ensure_one()
+        backend_class = BACKENDS[self.backend_type]
+        # sudo: the worker needs the key; it is never shown or logged
+        url, database, secret = self.url, self.database, self.sudo().api_key
+        return lambda: backend_class(url, database, secret)
+
+    def _run(
+        self,
+        time_budget=None,
+        cursor_factory=None,
+        client_factory=None,
+        before_start=None,
+    ):
         """Run this connector's workers in parallel until the budget is spent.
+
+        Everything the workers need is read first: they only use cursors of
+        their own, never this record's cursor.
 
         :param cursor_factory: opens the cursor of one claim or one result
             (default: a new cursor of the registry, committed when closed)
-        :param client_factory: makes the package client (default ``_get_client``)
+        :param client_factory: makes the package client of one worker
+        :param before_start: called once the settings are read, before the
+            workers start (the cron ends its transaction there, so that no
+            snapshot stays open during the run)
         :return: how many task attempts were carried out
         """
         self.ensure_one()
         # the workers' cursors must see what this transaction prepared
         self.env.flush_all()
-        budget = time_budget or self.time_budget_seconds
-        deadline = time.monotonic() + budget
+        deadline = time.monotonic() + (time_budget or self.time_budget_seconds)
         cursor_factory = cursor_factory or self.env.registry.cursor
-        client_factory = client_factory or self._get_client
+        client_factory = client_factory or self._client_maker()
         count = self.worker_count
+        lease_seconds = self.lease_seconds
+        backend_id = self.id
+        if before_start:
+            before_start()
+        args = (deadline, cursor_factory, client_factory, lease_seconds)
         if count == 1:
-            return self._run_worker(deadline, cursor_factory, client_factory)
+            return self._run_worker(*args)
         results = [0] * count
 
         def work(index):
-            results[index] = self._run_worker(deadline, cursor_factory, client_factory)
+            results[index] = self._run_worker(*args, slot=(index, count))
 
         threads = [
             threading.Thread(
-                target=work, args=(i,), name=f"accounting-connector-{self.id}-{i}"
+                target=work, args=(i,), name=f"accounting-connector-{backend_id}-{i}"
             )
             for i in range(count)
         ]
@@ -218,47 +250,65 @@ class AccountingBackend(models.Model):
             thread.join()
         return sum(results)
 
-    def _run_worker(self, deadline, cursor_factory, client_factory):
+    def _run_worker(
+        self, deadline, cursor_factory, client_factory, lease_seconds, slot=(0, 1)
+    ):
         """One worker: claim the head task of a free dossier, carry it, repeat.
 
-        The claim and the result are two short transactions of their own; the
-        package is called in between, with no transaction open.
+        Each transaction records the outcome of the previous task and claims the
+        next one (one commit per task); the package is called in between, with no
+        transaction open.
         """
         token = uuid.uuid4().hex
         client = None
         handled = 0
-        while time.monotonic() < deadline:
+        outcome = None  # (task id, result, error) still to be recorded
+        while True:
+            take_more = time.monotonic() < deadline
+            if outcome is None and not take_more:
+                break
+            request = None
             try:
                 with cursor_factory() as cr:
                     env = self.env(cr=cr)
-                    task = env["accounting.task"]._claim_next(
-                        env[self._name].browse(self.id), token
-                    )
-                    claimed = task.id
-                    request = task._request_values() if task else None
+                    if outcome is not None:
+                        task = env["accounting.task"].browse(outcome[0])
+                        task._record_result(token, outcome[1], outcome[2])
+                    if take_more:
+                        backend = env[self._name].browse(self.id)
+                        request = backend._claim_safely(token, lease_seconds, slot)
             except psycopg2.extensions.TransactionRollbackError:
-                # another worker changed that task under our snapshot: look again
+                # the lease was taken over meanwhile: the new holder reports
+                _logger.warning("Accounting task %s: result not recorded", outcome[0])
+            outcome = None
+            if request is CONTENDED:
                 continue
-            if not claimed:
+            if not request:
                 break
             result = error = None
             try:
                 if client is None:
                     client = client_factory()
                 result = perform(client, request)
-            except Exception as exc:  # classified below, never swallowed
+            except Exception as exc:  # classified when recorded, never swallowed
                 error = exc
                 if not isinstance(exc, BackendError):
-                    _logger.exception("Accounting task %s failed unexpectedly", claimed)
-            try:
-                with cursor_factory() as cr:
-                    task = self.env(cr=cr)["accounting.task"].browse(claimed)
-                    task._record_result(token, result, error)
-            except psycopg2.extensions.TransactionRollbackError:
-                # the lease was taken over meanwhile: the new holder reports
-                _logger.warning("Accounting task %s: result not recorded", claimed)
+                    _logger.exception(
+                        "Accounting task %s failed unexpectedly", request["task_id"]
+                    )
+            outcome = (request["task_id"], result, error)
             handled += 1
         return handled
+
+    def _claim_safely(self, token, lease_seconds, slot):
+        """Claim the next task in a savepoint; CONTENDED when another worker
+        changed it under our snapshot (look again in a new transaction)."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                Task = self.env["accounting.task"]
+                return Task._claim(self, token, lease_seconds, slot)[1]
+        except psycopg2.extensions.TransactionRollbackError:
+            return CONTENDED
 
     @api.model
     def _cron_run_connectors(self, backend_ids=None):
@@ -266,5 +316,5 @@ class AccountingBackend(models.Model):
         domain = [("id", "in", backend_ids)] if backend_ids else []
         backends = self.search(domain, limit=100)
         for backend in backends:
-            handled = backend._run()
+            handled = backend._run(before_start=self.env["ir.cron"]._commit_progress)
             self.env["ir.cron"]._commit_progress(handled)

@@ -66,7 +66,9 @@ class AccountingTask(models.Model):
         copy=False,
         help="Sent with the task so the accounting package never books it twice.",
     )
-    attempt_count = fields.Integer(string="Attempts", readonly=True, copy=False)
+    attempt_count = fields.Integer(
+        string="Attempts", default=0, readonly=True, copy=False
+    )
     next_attempt_at = fields.Datetime(string="Next attempt", readonly=True, copy=False)
     lease_until = fields.Datetime(readonly=True, copy=False)
     lease_token = fields.Char(readonly=True, copy=False)
@@ -185,12 +187,23 @@ class AccountingTask(models.Model):
     # ----------------------------------------------------------- the queue
     @api.model
     def _claim_next(self, backend, token):
+        """Claim the next task (see ``_claim``); returns the task only."""
+        return self._claim(backend, token)[0]
+
+    @api.model
+    def _claim(self, backend, token, lease_seconds=None, slot=(0, 1)):
         """Lock and lease the oldest task that is due at the head of its dossier.
 
         Only the oldest open task of a dossier can be taken (FIFO), and only when
         it is waiting or its worker's lease expired. Workers that look at the same
         time skip each other's locked rows, so two workers never take the same
         task and never two tasks of one dossier.
+
+        :param slot: ``(index, count)`` of the worker: each worker first looks
+            at its own share of the dossiers, so parallel workers rarely reach
+            for the same row (then in order of arrival)
+        :return: ``(task, request)``: the leased task (empty when none is due)
+            and the plain values a backend needs to carry it out
         """
         now = fields.Datetime.now()
         self.env.cr.execute(
@@ -216,45 +229,62 @@ class AccountingTask(models.Model):
                           OR task.next_attempt_at <= %(now)s))
                  OR (task.state = 'running' AND task.lease_until < %(now)s)
                )
-             ORDER BY task.id
+             ORDER BY dossier.id %% %(slots)s = %(slot)s DESC, task.id
              LIMIT 1
                FOR UPDATE OF task SKIP LOCKED
             """,
                 backend=backend.id,
                 now=now,
+                slot=slot[0],
+                slots=slot[1],
             ),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if not row:
-            return self.browse()
+            return self.browse(), None
         task = self.browse(row[0])
-        task.write(
-            {
-                "state": "running",
-                "lease_token": token,
-                "lease_until": now + timedelta(seconds=backend.lease_seconds),
-                "attempt_count": task.attempt_count + 1,
-                "started_at": now,
-                "next_attempt_at": False,
-            }
+        # the queue's hot path is plain SQL (one statement per step); the ORM
+        # cache of the task is invalidated right after
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE accounting_task task
+               SET state = 'running',
+                   lease_token = %(token)s,
+                   lease_until = %(until)s,
+                   attempt_count = COALESCE(task.attempt_count, 0) + 1,
+                   started_at = %(now)s,
+                   next_attempt_at = NULL,
+                   write_uid = %(uid)s,
+                   write_date = %(now)s
+              FROM accounting_dossier dossier
+             WHERE task.id = %(id)s AND dossier.id = task.dossier_id
+         RETURNING task.task_type, dossier.code, task.payload, task.idempotency_key
+            """,
+                token=token,
+                until=now + timedelta(seconds=lease_seconds or backend.lease_seconds),
+                now=now,
+                uid=self.env.uid,
+                id=task.id,
+            )
         )
-        return task
-
-    def _request_values(self):
-        """What a backend needs to carry the task out (plain values)."""
-        self.ensure_one()
-        return {
-            "task_id": self.id,
-            "task_type": self.task_type,
-            "dossier_code": self.dossier_id.code,
-            "payload": self.payload or {},
-            "idempotency_key": self.idempotency_key,
+        task_type, code, payload, key = self.env.cr.fetchone()
+        task.invalidate_recordset()
+        request = {
+            "task_id": task.id,
+            "task_type": task_type,
+            "dossier_code": code,
+            "payload": payload or {},
+            "idempotency_key": key,
         }
+        return task, request
 
     def _record_result(self, token, result=None, error=None):
         """Store the outcome of an attempt, if this worker still holds the lease."""
         self.ensure_one()
+        if error is None:
+            return self._mark_done(token, result)
         self.env.cr.execute(
             SQL(
                 "SELECT lease_token FROM accounting_task "
@@ -269,9 +299,6 @@ class AccountingTask(models.Model):
             _logger.warning("Accounting task %s: lease lost, result ignored", self.id)
             return False
         self.invalidate_recordset()
-        if error is None:
-            self._mark_done(result)
-            return True
         kind = AccountingBackend.classify(error)
         backend = self.dossier_id.backend_id
         if kind == TRANSIENT and self.attempt_count < backend.max_attempts:
@@ -280,32 +307,58 @@ class AccountingTask(models.Model):
             self._mark_failed(error, kind)
         return True
 
-    def _mark_done(self, result):
+    def _mark_done(self, token, result):
         now = fields.Datetime.now()
-        vals = {
-            "state": "done",
-            "done_at": now,
-            "lease_token": False,
-            "lease_until": False,
-            "error_message": False,
-            "error_kind": False,
-        }
-        dossier = self.dossier_id
-        if self.task_type in ("post_proposal", "delete_proposal"):
-            vals["external_ref"] = result or False
-        elif self.task_type == "activate_dossier":
-            dossier.write(
-                {"activation_date": now, "package_name": (result or {}).get("name")}
+        reference = result if isinstance(result, str) else None
+        # hot path: one statement, guarded by the lease token
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE accounting_task task
+               SET state = 'done',
+                   done_at = %(now)s,
+                   external_ref = %(reference)s,
+                   lease_token = NULL,
+                   lease_until = NULL,
+                   error_message = NULL,
+                   error_kind = NULL,
+                   write_uid = %(uid)s,
+                   write_date = %(now)s
+              FROM accounting_dossier dossier
+             WHERE task.id = %(id)s
+               AND task.state = 'running'
+               AND task.lease_token = %(token)s
+               AND dossier.id = task.dossier_id
+         RETURNING task.task_type, task.has_open_instruction, dossier.state
+            """,
+                now=now,
+                reference=reference or None,
+                uid=self.env.uid,
+                id=self.id,
+                token=token,
+            ),
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset()
+        if not row:
+            _logger.warning("Accounting task %s: lease lost, result ignored", self.id)
+            return False
+        task_type, has_open_instruction, dossier_state = row
+        facts = result if isinstance(result, dict) else {}
+        if task_type == "activate_dossier":
+            self.dossier_id.write(
+                {"activation_date": now, "package_name": facts.get("name")}
             )
-        elif self.task_type == "sync_dossier":
-            dossier.write(
-                {"last_sync_date": now, "package_name": (result or {}).get("name")}
+        elif task_type == "sync_dossier":
+            self.dossier_id.write(
+                {"last_sync_date": now, "package_name": facts.get("name")}
             )
-        self.write(vals)
-        if self.has_open_instruction:
+        if has_open_instruction:
             self.instruction_ids.filtered(lambda i: i.state == "open")._close()
-        if dossier.state != "active":
-            dossier._sync_state()
+        if dossier_state != "active" or task_type == "activate_dossier":
+            self.dossier_id._sync_state()
+        return True
 
     def _retry_later(self, error, backend):
         delay = error.retry_after or backend.retry_delay_seconds * 2 ** (

@@ -9,7 +9,7 @@ from ..backends import AccountingBackend
 
 
 class ScriptedClient(AccountingBackend):
-    """A package client for unit tests of the queue (the seam behind ``_get_client``).
+    """A package client for unit tests of the queue (the seam: ``client_factory``).
 
     It records every call and raises the errors it is given, per task type or once.
     The real client is tested against a live Odoo in test_odoo_json2.py.

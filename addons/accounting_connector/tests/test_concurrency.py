@@ -125,6 +125,8 @@ class TestParallelWorkers(TransactionCase):
                 time_budget=60,
                 cursor_factory=self.registry.cursor,
                 client_factory=lambda: client,
+                # no snapshot of this cursor stays open while the workers run
+                before_start=env.cr.commit,
             )
 
         return self._committed(run)

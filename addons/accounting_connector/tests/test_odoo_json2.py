@@ -227,8 +227,10 @@ class TestOdooJson2Backend(HttpCase):
         )
         dossier.action_activate()
 
+        client = backend._get_client(session=self.opener)
+
         def client_factory():
-            return backend._get_client(session=self.opener)
+            return client
 
         backend._run(time_budget=60, client_factory=client_factory)
         self.env.invalidate_all()

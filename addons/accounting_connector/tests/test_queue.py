@@ -252,3 +252,18 @@ class TestQueue(ConnectorCase):
         self.assertEqual(found, task)
         self.assertEqual(self.dossier_a.monitoring_count, 1)
         self.assertEqual(self.dossier_b.monitoring_count, 0)
+
+    def test_scheduled_run_uses_the_real_client(self):
+        """The connector's cron: an unreachable package means: try again later."""
+        self.backend.write({"active": True, "url": "http://127.0.0.1:9"})
+        task = self._task(self.dossier_a, name="A1")
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            self.env(cr=cr)["accounting.backend"]._cron_run_connectors(
+                [self.backend.id]
+            )
+        self.assertEqual(task.state, "pending")
+        self.assertEqual(task.attempt_count, 1)
+        self.assertEqual(task.error_kind, "transient")
+        self.assertIn("cannot be reached", task.error_message)
+        self.assertTrue(task.next_attempt_at)
+        self.assertEqual(self.backend.cron_id.user_id, self.env.ref("base.user_root"))
