@@ -265,14 +265,21 @@ class CcvPayment(models.Model):
                 error_code=MANUAL_INTERVENTION,
                 error_reason=self.env._(
                     "CCV put this payment on manual intervention. Contact CCV's "
-                    "helpdesk "
-                    "with reference %s.",
+                    "helpdesk with reference %s.",
                     self.reference,
                 ),
             )
         elif self.error_code == MANUAL_INTERVENTION:
             vals.update(state="open", error_code=False, error_reason=False)
-        self.write(vals)
+        # payments are read again every run: write only what CCV changed
+        changed = {
+            name: value
+            for name, value in vals.items()
+            if self._fields[name].convert_to_cache(value, self) != self[name]
+            and not (not value and not self[name])
+        }
+        if changed:
+            self.write(changed)
 
     def _reason_text(self, outcome):
         invoice = outcome.invoice_number or ""
