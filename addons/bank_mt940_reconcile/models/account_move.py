@@ -12,6 +12,13 @@ class AccountMove(models.Model):
         "credit on the customer's receivable account.",
     )
 
+    overpaid_badge = fields.Selection(
+        [("overpaid", "Overpaid")],
+        string="Overpayment",
+        compute="_compute_overpaid_badge",
+        store=True,
+    )
+
     @api.depends(
         "payment_state",
         "line_ids.matched_credit_ids.credit_move_id.amount_residual",
@@ -35,3 +42,8 @@ class AccountMove(models.Model):
                     if last.debit_move_id.move_id == move:
                         overpaid -= payment.amount_residual_currency
             move.overpaid_amount = max(overpaid, 0.0)
+
+    @api.depends("overpaid_amount")
+    def _compute_overpaid_badge(self):
+        for move in self:
+            move.overpaid_badge = "overpaid" if move.overpaid_amount > 0 else False

@@ -144,6 +144,15 @@ class BankMt940File(models.Model):
             "name": self.env._("Bank statement lines"),
             "res_model": "account.bank.statement.line",
             "view_mode": "list,form",
+            "views": [
+                (
+                    self.env.ref(
+                        "bank_mt940_reconcile.bank_mt940_statement_line_view_list"
+                    ).id,
+                    "list",
+                ),
+                (False, "form"),
+            ],
             "domain": [("mt940_file_id", "=", self.id)],
             "context": {"create": False},
         }

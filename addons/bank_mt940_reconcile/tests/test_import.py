@@ -185,7 +185,11 @@ class TestReconcile(Mt940Common):
         self.assertEqual(log.partner_id, self.customer)
         self.assertIn(invoice.name, log.message)
         self.assertTrue(record.statement_line_ids.is_reconciled)
+        self.assertEqual(record.statement_line_ids.mt940_message, log.message)
         self.assertEqual(record.invoice_ids, invoice)
+        action = record.action_open_statement_lines()
+        lines = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(lines, record.statement_line_ids)
 
     def test_number_written_differently_still_matches(self):
         invoice = self.create_invoice(50)
@@ -213,6 +217,7 @@ class TestReconcile(Mt940Common):
         record = self._pay({"amount": 130, "remi": invoice.name})
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(invoice.overpaid_amount, 30)
+        self.assertEqual(invoice.overpaid_badge, "overpaid")
         self.assertIn("overpaid by 30.00", self.logs(record, "imported").message)
         receivable = record.statement_line_ids.move_id.line_ids.filtered(
             lambda x: x.account_type == "asset_receivable"
@@ -229,6 +234,10 @@ class TestReconcile(Mt940Common):
         ).reconcile()
         self.assertEqual(second.payment_state, "paid")
         self.assertEqual(invoice.overpaid_amount, 0)
+        self.assertFalse(invoice.overpaid_badge)
+        search = self.env.ref("account.view_account_invoice_filter")
+        arch = self.env["account.move"].get_view(search.id, "search")["arch"]
+        self.assertIn('name="overpaid"', arch)
 
     def test_one_payment_pays_several_invoices_in_the_order_named(self):
         first = self.create_invoice(100)
