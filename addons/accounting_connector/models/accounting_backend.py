@@ -11,9 +11,6 @@ from ..backends import BACKENDS, BackendError, perform
 
 _logger = logging.getLogger(__name__)
 
-# a claim met a concurrent change: try again in a new transaction
-CONTENDED = object()
-
 
 class AccountingBackend(models.Model):
     """A connector to one accounting package: where it is, how it runs."""
@@ -255,9 +252,9 @@ class AccountingBackend(models.Model):
     ):
         """One worker: claim the head task of a free dossier, carry it, repeat.
 
-        Each transaction records the outcome of the previous task and claims the
-        next one (one commit per task); the package is called in between, with no
-        transaction open.
+        Each transaction claims the next task and records the outcome of the
+        previous one (one commit per task); the package is called in between, with
+        no transaction open.
         """
         token = uuid.uuid4().hex
         client = None
@@ -268,22 +265,33 @@ class AccountingBackend(models.Model):
             if outcome is None and not take_more:
                 break
             request = None
+            recording = False
             try:
                 with cursor_factory() as cr:
                     env = self.env(cr=cr)
-                    if outcome is not None:
-                        task = env["accounting.task"].browse(outcome[0])
-                        task._record_result(token, outcome[1], outcome[2])
+                    Task = env["accounting.task"]
                     if take_more:
                         backend = env[self._name].browse(self.id)
-                        request = backend._claim_safely(token, lease_seconds, slot)
+                        request = Task._claim(backend, token, lease_seconds, slot)[1]
+                    if outcome is not None:
+                        recording = True
+                        Task.browse(outcome[0])._record_result(token, *outcome[1:])
             except psycopg2.extensions.TransactionRollbackError:
-                # the lease was taken over meanwhile: the new holder reports
-                _logger.warning("Accounting task %s: result not recorded", outcome[0])
-            outcome = None
-            if request is CONTENDED:
+                # Another worker changed a row under our snapshot: nothing of
+                # this transaction counts. A claim is simply tried again; a
+                # result is dropped, the worker that took the lease over reports.
+                if recording:
+                    _logger.warning(
+                        "Accounting task %s: result not recorded", outcome[0]
+                    )
+                    outcome = None
                 continue
+            finished_one = outcome is not None
+            outcome = None
             if not request:
+                if finished_one and take_more:
+                    # the next task of the dossier just finished may be free now
+                    continue
                 break
             result = error = None
             try:
@@ -299,16 +307,6 @@ class AccountingBackend(models.Model):
             outcome = (request["task_id"], result, error)
             handled += 1
         return handled
-
-    def _claim_safely(self, token, lease_seconds, slot):
-        """Claim the next task in a savepoint; CONTENDED when another worker
-        changed it under our snapshot (look again in a new transaction)."""
-        try:
-            with self.env.cr.savepoint(flush=False):
-                Task = self.env["accounting.task"]
-                return Task._claim(self, token, lease_seconds, slot)[1]
-        except psycopg2.extensions.TransactionRollbackError:
-            return CONTENDED
 
     @api.model
     def _cron_run_connectors(self, backend_ids=None):

@@ -206,49 +206,36 @@ class AccountingTask(models.Model):
             and the plain values a backend needs to carry it out
         """
         now = fields.Datetime.now()
+        # the queue's hot path is one plain SQL statement (find, lock, lease);
+        # the ORM cache of the task is invalidated right after
         self.env.cr.execute(
             SQL(
                 """
-            SELECT task.id
-              FROM accounting_dossier dossier
-              CROSS JOIN LATERAL (
-                    SELECT head.id
-                      FROM accounting_task head
-                     WHERE head.dossier_id = dossier.id
-                       AND head.state IN ('pending', 'running', 'failed')
-                     ORDER BY head.id
-                     LIMIT 1
-                   ) head
-              JOIN accounting_task task ON task.id = head.id
-             WHERE dossier.backend_id = %(backend)s
-               AND dossier.active
-               AND dossier.state IN ('activating', 'active', 'blocked')
-               AND (
-                    (task.state = 'pending'
-                     AND (task.next_attempt_at IS NULL
-                          OR task.next_attempt_at <= %(now)s))
-                 OR (task.state = 'running' AND task.lease_until < %(now)s)
-               )
-             ORDER BY dossier.id %% %(slots)s = %(slot)s DESC, task.id
-             LIMIT 1
-               FOR UPDATE OF task SKIP LOCKED
-            """,
-                backend=backend.id,
-                now=now,
-                slot=slot[0],
-                slots=slot[1],
-            ),
-            log_exceptions=False,
-        )
-        row = self.env.cr.fetchone()
-        if not row:
-            return self.browse(), None
-        task = self.browse(row[0])
-        # the queue's hot path is plain SQL (one statement per step); the ORM
-        # cache of the task is invalidated right after
-        self.env.cr.execute(
-            SQL(
-                """
+            WITH claimed AS (
+                SELECT task.id
+                  FROM accounting_dossier dossier
+                  CROSS JOIN LATERAL (
+                        SELECT head.id
+                          FROM accounting_task head
+                         WHERE head.dossier_id = dossier.id
+                           AND head.state IN ('pending', 'running', 'failed')
+                         ORDER BY head.id
+                         LIMIT 1
+                       ) head
+                  JOIN accounting_task task ON task.id = head.id
+                 WHERE dossier.backend_id = %(backend)s
+                   AND dossier.active
+                   AND dossier.state IN ('activating', 'active', 'blocked')
+                   AND (
+                        (task.state = 'pending'
+                         AND (task.next_attempt_at IS NULL
+                              OR task.next_attempt_at <= %(now)s))
+                     OR (task.state = 'running' AND task.lease_until < %(now)s)
+                   )
+                 ORDER BY dossier.id %% %(slots)s = %(slot)s DESC, task.id
+                 LIMIT 1
+                   FOR UPDATE OF task SKIP LOCKED
+            )
             UPDATE accounting_task task
                SET state = 'running',
                    lease_token = %(token)s,
@@ -258,18 +245,26 @@ class AccountingTask(models.Model):
                    next_attempt_at = NULL,
                    write_uid = %(uid)s,
                    write_date = %(now)s
-              FROM accounting_dossier dossier
-             WHERE task.id = %(id)s AND dossier.id = task.dossier_id
-         RETURNING task.task_type, dossier.code, task.payload, task.idempotency_key
+              FROM claimed, accounting_dossier dossier
+             WHERE task.id = claimed.id AND dossier.id = task.dossier_id
+         RETURNING task.id, task.task_type, dossier.code, task.payload,
+                   task.idempotency_key
             """,
+                backend=backend.id,
+                now=now,
+                slot=slot[0],
+                slots=slot[1],
                 token=token,
                 until=now + timedelta(seconds=lease_seconds or backend.lease_seconds),
-                now=now,
                 uid=self.env.uid,
-                id=task.id,
-            )
+            ),
+            log_exceptions=False,
         )
-        task_type, code, payload, key = self.env.cr.fetchone()
+        row = self.env.cr.fetchone()
+        if not row:
+            return self.browse(), None
+        task = self.browse(row[0])
+        _task_id, task_type, code, payload, key = row
         task.invalidate_recordset()
         request = {
             "task_id": task.id,
