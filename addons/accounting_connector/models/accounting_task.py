@@ -85,7 +85,9 @@ class AccountingTask(models.Model):
         copy=False,
     )
     external_ref = fields.Char(string="Reference in package", readonly=True, copy=False)
-    instruction_ids = fields.One2many("accounting.instruction", "task_id")
+    instruction_ids = fields.One2many(
+        "accounting.instruction", "task_id", string="Accountant instructions"
+    )
     has_open_instruction = fields.Boolean(
         string="With instruction", compute="_compute_open_instruction", store=True
     )
