@@ -1,6 +1,8 @@
 import contextlib
 import datetime
+import io
 import logging
+import os
 import tempfile
 from zoneinfo import ZoneInfo
 
@@ -13,7 +15,6 @@ from odoo.addons.base.models.res_partner import _tz_get
 from ..services import csv_writer, zip_packer
 from ..services.schedule import next_occurrence
 from .sftp_export_format import DATASET_MODELS, DATASETS
-from .sftp_export_run import open_attachment
 
 _logger = logging.getLogger(__name__)
 
@@ -421,9 +422,10 @@ class SftpExportScheduleLine(models.Model):
         )
         with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
         names = {record.id: record.display_name for record in with_originals}
-        for attachment in attachments:
-            name = f"{names[attachment.res_id]}_{attachment.name}"
-            yield name, _opener(attachment)
+        return [
+            (f"{names[attachment.res_id]}_{attachment.name}", _opener(attachment))
+            for attachment in attachments
+        ]
 
     # -- export -----------------------------------------------------------------------
     def _export(self, server, local_now):
@@ -469,29 +471,47 @@ class SftpExportScheduleLine(models.Model):
         )
         run = Run.create(values)
         with _temporary_file() as produced:
-            run.attachment_count = self._write_file(produced, records, zipped)
+            run.attachment_count = self._write_file(produced, records, local_now)
             run._attach(produced)
             run._deliver(produced)
         return run
 
-    def _write_file(self, target, records, zipped):
-        """Write the CSV (or the zip of CSV and originals); returns originals count."""
+    def _write_file(self, target, records, local_now):
+        """Write the CSV, or the zip of originals and CSV; returns originals count."""
         options = self.format_id._csv_options()
         rows = self.format_id._rows(records)
-        if not zipped:
+        if not self.include_attachments:
             csv_writer.write_csv(target, rows, options)
             return 0
-        csv_name = self.format_id._file_name(self.schedule_id._local_now())
+        archive = zip_packer.ZipStreamWriter(target, local_now)
+        count = zip_packer.pack_originals(archive, self._originals(records))
         with _temporary_file() as csv_file:
             csv_writer.write_csv(csv_file, rows, options)
-            csv_file.seek(0)
-            return zip_packer.write_zip(
-                target, csv_name, csv_file, self._originals(records)
+            archive.add(
+                self.format_id._file_name(local_now),
+                lambda: _rewound(csv_file),
+                deflate=True,
             )
+        archive.close()
+        return count
+
+
+@contextlib.contextmanager
+def _rewound(handle):
+    handle.flush()
+    handle.seek(0)
+    yield handle
 
 
 def _opener(attachment):
-    return lambda: open_attachment(attachment)
+    """A plain function opening the attachment's content, from the filestore
+    when it is there (no copy in memory)."""
+    if attachment.store_fname:
+        path = attachment._full_path(attachment.store_fname)
+        if os.path.exists(path):
+            return lambda: open(path, "rb")
+    raw = attachment.raw or b""
+    return lambda: io.BytesIO(raw)
 
 
 @contextlib.contextmanager

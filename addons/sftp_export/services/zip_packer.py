@@ -1,15 +1,25 @@
-"""Pack a CSV and the original documents in one zip, streamed to a file.
+"""Pack a CSV and the original documents in one zip, written strictly forwards.
 
-The zip is written to a file object (a temporary file on disk), one member at a
-time, so memory stays flat however many originals are packed.
+Each member's CRC-32 and size are computed before its header is written, so the
+archive never seeks back (any forward-only stream will do), the same input gives
+the same bytes, and it is a plain zip without data descriptors, which every reader
+accepts.
+Originals (PDF, images) are stored as they are (compressed already); the CSV is
+deflated. Memory stays flat: members are read in chunks.
 """
 
-import shutil
-import zipfile
+import datetime
+import struct
+import tempfile
+import zlib
 
 from .paths import safe_name_part
 
 CHUNK = 1024 * 1024
+STORED, DEFLATED = 0, 8
+MAX_ENTRIES = 65535  # beyond needs zip64
+MAX_OFFSET = 0xFFFFFFFF
+UTF8_NAMES = 0x0800
 
 
 def unique_member_name(name, used):
@@ -24,23 +34,133 @@ def unique_member_name(name, used):
     return candidate
 
 
-def write_zip(target, csv_name, csv_file, originals):
-    """Write the zip to target (a binary file object).
+def _dos_datetime(moment):
+    moment = max(moment, datetime.datetime(1980, 1, 1))
+    date = (moment.year - 1980) << 9 | moment.month << 5 | moment.day
+    time = moment.hour << 11 | moment.minute << 5 | moment.second // 2
+    return time, date
 
-    csv_file is a binary file object holding the CSV; originals yields
-    (member_name, opener) pairs, opener() returning a binary file object.
-    Returns the number of originals packed.
-    """
-    used = {csv_name}
+
+def _crc_and_size(source):
+    crc, size = 0, 0
+    while chunk := source.read(CHUNK):
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+    return crc, size
+
+
+class ZipStreamWriter:
+    """Write a zip to a forward-only binary stream (write() is all it needs)."""
+
+    def __init__(self, stream, moment):
+        self.stream = stream
+        self.time, self.date = _dos_datetime(moment)
+        self.offset = 0
+        self.entries = []
+        self.used = set()
+
+    def _write(self, data):
+        self.stream.write(data)
+        self.offset += len(data)
+
+    def add(self, name, opener, deflate=False):
+        """Add a member; opener() returns a fresh binary file object each call."""
+        if len(self.entries) >= MAX_ENTRIES:
+            raise ValueError(f"A zip holds at most {MAX_ENTRIES} files.")
+        encoded = name.encode()
+        with opener() as source:
+            crc, size = _crc_and_size(source)
+        with tempfile.TemporaryFile() as packed:
+            if deflate:
+                compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+                with opener() as source:
+                    while chunk := source.read(CHUNK):
+                        packed.write(compressor.compress(chunk))
+                packed.write(compressor.flush())
+                packed_size = packed.tell()
+                packed.seek(0)
+            else:
+                packed_size = size
+            if max(size, packed_size, self.offset + packed_size) >= MAX_OFFSET:
+                raise ValueError("The zip would exceed 4 GB.")
+            method = DEFLATED if deflate else STORED
+            entry = (encoded, method, crc, packed_size, size, self.offset)
+            self._write(
+                struct.pack(
+                    "<IHHHHHIIIHH",
+                    0x04034B50,  # local file header
+                    20,  # version needed: 2.0
+                    UTF8_NAMES,
+                    method,
+                    self.time,
+                    self.date,
+                    crc,
+                    packed_size,
+                    size,
+                    len(encoded),
+                    0,
+                )
+                + encoded
+            )
+            if deflate:
+                self._copy(packed)
+            else:
+                with opener() as source:
+                    self._copy(source)
+        self.entries.append(entry)
+
+    def _copy(self, source):
+        while chunk := source.read(CHUNK):
+            self._write(chunk)
+
+    def close(self):
+        start = self.offset
+        for encoded, method, crc, packed_size, size, offset in self.entries:
+            self._write(
+                struct.pack(
+                    "<IHHHHHHIIIHHHHHII",
+                    0x02014B50,  # central directory header
+                    20,  # made by: 2.0
+                    20,  # version needed
+                    UTF8_NAMES,
+                    method,
+                    self.time,
+                    self.date,
+                    crc,
+                    packed_size,
+                    size,
+                    len(encoded),
+                    0,  # extra
+                    0,  # comment
+                    0,  # disk
+                    0,  # internal attributes
+                    0o644 << 16,  # external attributes: rw-r--r--
+                    offset,
+                )
+                + encoded
+            )
+        size = self.offset - start
+        if self.offset >= MAX_OFFSET:
+            raise ValueError("The zip would exceed 4 GB.")
+        self._write(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,  # end of central directory
+                0,
+                0,
+                len(self.entries),
+                len(self.entries),
+                size,
+                start,
+                0,
+            )
+        )
+
+
+def pack_originals(writer, originals):
+    """Add (name, opener) originals under originals/; returns how many."""
     count = 0
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open(csv_name, "w") as member:
-            shutil.copyfileobj(csv_file, member, CHUNK)
-        # Originals (PDF, images) are compressed already: store them as they are.
-        archive.compression = zipfile.ZIP_STORED
-        for name, opener in originals:
-            member_name = "originals/" + unique_member_name(name, used)
-            with opener() as source, archive.open(member_name, "w") as member:
-                shutil.copyfileobj(source, member, CHUNK)
-            count += 1
+    for name, opener in originals:
+        writer.add("originals/" + unique_member_name(name, writer.used), opener)
+        count += 1
     return count
