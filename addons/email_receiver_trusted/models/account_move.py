@@ -32,9 +32,12 @@ class AccountMove(models.Model):
         move = super(
             AccountMove, self.with_context(email_receiver_log_id=log_id)
         ).message_new(msg_dict, custom_values=custom_values)
-        supplier = log.receiver_id.partner_id
-        if move.partner_id != supplier:
-            move.partner_id = supplier
+        receiver = log.receiver_id
+        # A colleague (verified user) forwards invoices of any supplier: keep
+        # the supplier Odoo found in the forwarded mail, if any.
+        keep_found = receiver.whitelist_type == "verified_users" and move.partner_id
+        if not keep_found and move.partner_id != receiver.partner_id:
+            move.partner_id = receiver.partner_id
         return move
 
     def _message_post_after_hook(self, new_message, message_values):

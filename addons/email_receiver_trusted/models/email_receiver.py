@@ -198,6 +198,15 @@ class EmailReceiver(models.Model):
                 vals["alias_name"] = self._generate_alias_name(company)
         return super().create(vals_list)
 
+    def write(self, vals):
+        res = super().write(vals)
+        if {"move_type", "company_id", "journal_id"} & set(vals):
+            for receiver in self.filtered("alias_id"):
+                receiver.alias_id.sudo().alias_defaults = (
+                    receiver._alias_get_creation_values()["alias_defaults"]
+                )
+        return res
+
     def action_activate(self):
         for receiver in self:
             if not receiver.alias_email:
@@ -269,15 +278,6 @@ class EmailReceiver(models.Model):
                 }
             )
         return values
-
-    def write(self, vals):
-        res = super().write(vals)
-        if {"move_type", "company_id", "journal_id"} & set(vals):
-            for receiver in self.filtered("alias_id"):
-                receiver.alias_id.sudo().alias_defaults = (
-                    receiver._alias_get_creation_values()["alias_defaults"]
-                )
-        return res
 
     # Business methods ----------------------------------------------------
 

@@ -72,6 +72,7 @@ def build_mail(
     auth_results=None,
     message_id=None,
     extra_headers=None,
+    body="Dear customer,\n\nPlease find our invoice attached.\n",
 ):
     """Raw bytes of a mail as it leaves our MTA for Odoo's gateway."""
     msg = EmailMessage()
@@ -82,7 +83,7 @@ def build_mail(
     msg["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@supplier.nl>"
     for name, value in (extra_headers or {}).items():
         msg[name] = value
-    msg.set_content("Dear customer,\n\nPlease find our invoice attached.\n")
+    msg.set_content(body)
     for item in attachments:
         name, content = item if isinstance(item, tuple) else (item, None)
         content = content if content is not None else (DATA / name).read_bytes()

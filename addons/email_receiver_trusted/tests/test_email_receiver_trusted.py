@@ -1,7 +1,7 @@
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
 
-from .common import EmailReceiverCase
+from .common import EmailReceiverCase, build_mail
 
 
 @tagged("post_install", "-at_install")
@@ -56,9 +56,24 @@ class TestEmailReceiverAccess(EmailReceiverCase):
         self.assertIn(self.receiver, found)
         self.assertNotIn(self.foreign, found)
         self.assertEqual(self.foreign.journal_id.company_id, self.other_company)
-        self.foreign.with_context(allowed_company_ids=[self.other_company.id])
+
+    def test_mail_to_another_company_stays_in_that_company(self):
+        self.foreign.action_activate()
+        self.process(build_mail("invoices@supplier.nl", self.foreign.alias_email))
+        log = self.foreign.log_ids
+        self.assertEqual(log.state, "accepted")
+        self.assertEqual(log.move_id.company_id, self.other_company)
+        self.assertEqual(log.move_id.journal_id, self.foreign.journal_id)
+        self.assertFalse(self.bills())  # nothing in our own journal
+        # an accountant of the main company sees neither the log nor the bill
         logs = self.env["email.receiver.log"].with_user(self.accountant)
         self.assertFalse(logs.search([("receiver_id", "=", self.foreign.id)]))
+        with self.assertRaises(AccessError):
+            log.move_id.with_user(self.accountant).read(["name"])
+
+    def test_journal_of_another_company_is_refused(self):
+        with self.assertRaises(UserError):
+            self.receiver.journal_id = self.foreign.journal_id
 
     def test_new_receiver_is_draft_with_generated_address(self):
         receiver = self.env["email.receiver"].create(
@@ -97,3 +112,27 @@ class TestEmailReceiverAccess(EmailReceiverCase):
             self.env["email.receiver"].search(action["domain"]),
             self.receiver | self.foreign,
         )
+
+    def test_manager_creates_receiver_in_the_form(self):
+        manager = new_test_user(
+            self.env,
+            login="erc_manager",
+            groups="account.group_account_manager",
+        )
+        form = Form(self.env["email.receiver"].with_user(manager))
+        self.assertEqual(form.company_id, self.company)
+        self.assertEqual(form.journal_id.type, "purchase")
+        self.assertEqual(form.move_type, "in_invoice")
+        form.partner_id = self.supplier
+        form.contact_email = "contact@supplier.nl"
+        form.whitelist_type = "domain"
+        form.whitelist_value = "supplier.nl"
+        form.auto_send_xml = True
+        form.xml_destination_email = "inbox@bookkeeping.test"
+        receiver = form.save()
+        self.assertEqual(receiver.state, "draft")
+        self.assertTrue(receiver.alias_email.startswith("bills-"))
+        receiver.with_user(manager).action_activate()
+        self.assertEqual(receiver.state, "active")
+        receiver.with_user(manager).action_send_invitation()
+        self.assertIn("Invitation sent", receiver.message_ids[0].body)

@@ -100,6 +100,30 @@ class TestGateway(EmailReceiverCase):
         self.assertRefused("untrusted")
         self.send(email_from="Bookkeeper <bookkeeper@ourcompany.test>")
         self.assertEqual(len(self.bills()), 1)
+        self.assertEqual(self.bills().partner_id, self.supplier)
+
+    def test_verified_user_forwarding_another_suppliers_invoice(self):
+        new_test_user(
+            self.env,
+            login="erc_forwarder",
+            email="forwarder@ourcompany.test",
+            groups="account.group_account_invoice",
+        )
+        other = self.env["res.partner"].create(
+            {"name": "Drukkerij Peters", "email": "facturen@drukkerij-peters.example"}
+        )
+        self.receiver.write(
+            {"whitelist_type": "verified_users", "whitelist_value": False}
+        )
+        raw = build_mail(
+            "forwarder@ourcompany.test",
+            self.receiver.alias_email,
+            subject="Fwd: factuur",
+            body="---------- Forwarded message ---------\n"
+            "From: facturen@drukkerij-peters.example\n",
+        )
+        self.process(raw)
+        self.assertEqual(self.bills().partner_id, other)
 
     def test_receiver_not_active(self):
         self.receiver.action_deactivate()
@@ -130,9 +154,20 @@ class TestGateway(EmailReceiverCase):
         self.receiver.tls_only = True
         self.send(tls=False)
         self.assertRefused("no_tls")
-        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        notice = self.mails_to("contact@supplier.nl")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("Sent without TLS", notice.body_html)
+        self.assertIn("invoices@supplier.nl", notice.body_html)
         self.send(tls=True)
         self.assertEqual(len(self.bills()), 1)
+
+    def test_notice_in_the_suppliers_language(self):
+        self.supplier.lang = "nl_NL"
+        self.receiver.tls_only = True
+        self.send(tls=False)
+        notice = self.mails_to("contact@supplier.nl")
+        self.assertIn("is niet verwerkt", notice.subject)
+        self.assertIn("Verzonden zonder TLS", notice.body_html)
 
     def test_tls_switches_on_after_first_tls_mail(self):
         self.assertFalse(self.receiver.tls_only)
@@ -166,6 +201,17 @@ class TestGateway(EmailReceiverCase):
         self.assertEqual(
             (log.state, log.reason, log.move_id), ("refused", "duplicate", bill)
         )
+
+    def test_same_ubl_twice_makes_one_bill(self):
+        self.send(attachments=("peppol-base-example.xml",))
+        self.send(attachments=("peppol-base-example.xml",), subject="Again")
+        self.assertEqual(len(self.bills()), 1)
+        self.assertEqual(self.receiver.log_ids[0].reason, "duplicate")
+
+    def test_new_document_beside_a_known_one_makes_a_bill(self):
+        self.send()
+        self.send(attachments=("invoice-2026-001.pdf", "invoice-2026-002.pdf"))
+        self.assertEqual(len(self.bills()), 2)
 
     def test_mail_without_attachment(self):
         self.send(attachments=())
