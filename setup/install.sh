@@ -7,8 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 check_odoo
 check_pg_binaries
 
-# Debian packages the test suite uses (real servers on 127.0.0.1).
-SYSTEM_PACKAGES="openssh-server openssh-client"
+# Debian packages the test suite uses (real servers on 127.0.0.1): OpenSSH's sshd for the SFTP
+# tests, Postfix for the mail end-to-end test (each test starts its own instance and stops it).
+SYSTEM_PACKAGES="openssh-server openssh-client postfix"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
@@ -17,6 +18,9 @@ if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         say "Installing system packages:$missing"
         export DEBIAN_FRONTEND=noninteractive
+        # Postfix unconfigured: no system mail service is set up or started.
+        printf '%s\n' "postfix postfix/main_mailer_type select No configuration" \
+            "postfix postfix/mailname string localhost" | debconf-set-selections
         apt-get update -qq >/dev/null
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null \
