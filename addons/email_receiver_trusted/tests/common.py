@@ -132,7 +132,7 @@ class EmailReceiverCase(TransactionCase):
             }
         )
         cls.receiver.action_activate()
-        # Bills that exist before the test (other addons' demo data) are not ours to count.
+        # Bills that exist before the test (other addons' demo data) are not ours.
         cls.bills_before = cls.env["account.move"].search(
             [("move_type", "in", ("in_invoice", "in_refund"))]
         )
