@@ -16,9 +16,11 @@ CCV_METHODS = [
 ]
 
 
-class CcvMoneybirdAdministration(models.Model):
-    _name = "ccv.moneybird.administration"
-    _description = "Moneybird administration"
+class CcvMoneybirdRemoteRecord(models.AbstractModel):
+    """A record read from Moneybird for one connection, offered as a choice in forms."""
+
+    _name = "ccv.moneybird.remote.record"
+    _description = "Record read from Moneybird"
     _order = "name"
 
     connection_id = fields.Many2one(
@@ -27,19 +29,18 @@ class CcvMoneybirdAdministration(models.Model):
     company_id = fields.Many2one(related="connection_id.company_id", store=True)
     name = fields.Char(required=True)
     moneybird_id = fields.Char(string="Moneybird ID", required=True)
+
+
+class CcvMoneybirdAdministration(models.Model):
+    _name = "ccv.moneybird.administration"
+    _inherit = "ccv.moneybird.remote.record"
+    _description = "Moneybird administration"
 
 
 class CcvMoneybirdFinancialAccount(models.Model):
     _name = "ccv.moneybird.financial.account"
+    _inherit = "ccv.moneybird.remote.record"
     _description = "Moneybird financial account"
-    _order = "name"
-
-    connection_id = fields.Many2one(
-        "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="connection_id.company_id", store=True)
-    name = fields.Char(required=True)
-    moneybird_id = fields.Char(string="Moneybird ID", required=True)
 
     @api.depends("name", "moneybird_id")
     def _compute_display_name(self):
