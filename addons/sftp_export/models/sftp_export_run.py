@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import io
 import logging
@@ -8,6 +9,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..services.growing_file import GrowingFile
 from ..services.sftp_client import SftpError
 from .sftp_export_format import DATASETS
 from .sftp_export_server import error_text
@@ -15,6 +17,7 @@ from .sftp_export_server import error_text
 _logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
+LINK_FIELDS = {"account.move": "move_ids", "hr.expense": "expense_ids"}
 RUN_STATES = [
     ("delivered", "Delivered"),
     ("failed", "Failed"),
@@ -98,10 +101,10 @@ class SftpExportRun(models.Model):
                 "state": "failed",
                 "attachment_id": self.attachment_id.id,
                 "resent_from_id": self.id,
-                "expense_ids": [fields.Command.set(self.expense_ids.ids)],
-                "move_ids": [fields.Command.set(self.move_ids.ids)],
             }
         )
+        new_run._link_records(self.move_ids)
+        new_run._link_records(self.expense_ids)
         with open_attachment(self.attachment_id) as handle:
             new_run._deliver(handle)
         if self.schedule_id:
@@ -112,14 +115,74 @@ class SftpExportRun(models.Model):
         """Upload fileobj, then mark the records exported. Failures stay on the run."""
         self.ensure_one()
         try:
-            client = self.server_id._sftp_client()
-            self.remote_path = self.server_id._remote_url(self.file_name)
+            client = self._client()
             client.upload(fileobj, self.file_name)
         except (SftpError, ValueError, UserError) as error:
-            # The message of SftpError never carries a secret.
-            _logger.warning("SFTP export %s failed: %s", self.file_name, error)
-            self.write({"state": "failed", "error": error_text(self.env, error)})
-            return False
+            return self._failed(error)
+        return self._delivered()
+
+    @contextlib.contextmanager
+    def _delivering(self, produced):
+        """Upload the file while it is being written to the yielded
+        delivery.stream.
+
+        produced: an empty binary file (read and write) that receives the file;
+        it is kept on the history line once complete. When the block raises, the
+        upload is abandoned (nothing under the final name) and the error passes
+        on; delivery.cancel() abandons it too and makes the run skipped;
+        otherwise the run ends delivered or failed.
+        """
+        self.ensure_one()
+        delivery = _Delivery(GrowingFile(produced))
+        upload = start_error = None
+        try:
+            upload = self._client().upload_in_background(
+                delivery.stream.reader(), self.file_name
+            )
+        except (ValueError, UserError) as error:
+            start_error = error  # the file is still made, to send it again later
+        try:
+            yield delivery
+            if not delivery.cancelled:
+                # Kept before the upload may end: a file that could not be kept
+                # is not delivered either.
+                stream = delivery.stream
+                stream.flush()
+                self._attach(produced, stream.checksum(), stream.size)
+        except BaseException:
+            delivery.cancel()
+            raise
+        finally:
+            if delivery.cancelled:
+                delivery.stream.abort()
+                if upload:
+                    with contextlib.suppress(Exception):  # nothing was delivered
+                        upload.wait()
+        if delivery.cancelled:
+            self.write({"state": "skipped", "file_name": False, "remote_path": False})
+            return
+        delivery.stream.finish()
+        try:
+            if start_error:
+                raise start_error
+            upload.wait()
+        except (SftpError, ValueError, UserError) as error:
+            self._failed(error)
+        else:
+            self._delivered()
+
+    def _client(self):
+        """The SFTP client of the run's server; sets the destination shown."""
+        self.remote_path = self.server_id._remote_url(self.file_name)
+        return self.server_id._sftp_client()
+
+    def _failed(self, error):
+        # The message of SftpError never carries a secret.
+        _logger.warning("SFTP export %s failed: %s", self.file_name, error)
+        self.write({"state": "failed", "error": error_text(self.env, error)})
+        return False
+
+    def _delivered(self):
         # Only now the file is complete under its final name: the delivered state
         # is what marks the records exported.
         self.write(
@@ -127,7 +190,31 @@ class SftpExportRun(models.Model):
         )
         return True
 
-    def _attach(self, fileobj):
+    def _link_records(self, records):
+        """Remember which records the file holds.
+
+        One INSERT for the whole file: a file holds thousands of records, and the
+        ORM would write the relation row by row with a parameter per value.
+        """
+        self.ensure_one()
+        if not records:
+            return
+        field = self._fields[LINK_FIELDS[records._name]]
+        self.env.execute_query(
+            SQL(
+                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[]) "
+                "ON CONFLICT DO NOTHING",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                self.id,
+                records.ids,
+            )
+        )
+        self.invalidate_recordset([field.name])
+        records.invalidate_recordset(["sftp_run_ids", "sftp_exported_on"])
+
+    def _attach(self, fileobj, checksum=None, size=None):
         """Keep the produced file on the history line, for Send again.
 
         With the filestore (Odoo's default), the file is copied into it in chunks:
@@ -150,7 +237,8 @@ class SftpExportRun(models.Model):
             attachment = Attachment.create(dict(values, raw=fileobj.read()))
         else:
             attachment = Attachment.create(values)
-            checksum, size = _checksum(fileobj)
+            if checksum is None:
+                checksum, size = _checksum(fileobj)
             fname = f"{checksum[:2]}/{checksum}"
             full_path = Attachment._full_path(fname)
             if not os.path.exists(full_path):
@@ -195,3 +283,14 @@ def open_attachment(attachment):
         if os.path.exists(path):
             return open(path, "rb")
     return io.BytesIO(attachment.raw or b"")
+
+
+class _Delivery:
+    """What the export writes to while the upload runs (see _delivering)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True

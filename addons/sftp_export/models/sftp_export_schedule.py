@@ -34,6 +34,7 @@ EXPENSE_VERIFICATION_MISSING = ("approved",)
 EXPENSE_READY = ("posted", "in_payment", "paid")
 EXPENSE_PAID = ("in_payment", "paid")
 BILL_PAID = ("paid", "in_payment", "reversed")
+EMPTY_VALUES = (None, False, "")  # a required column with one of these is missing
 
 
 class SftpExportSchedule(models.Model):
@@ -386,21 +387,41 @@ class SftpExportScheduleLine(models.Model):
             domain = Domain.FALSE
         return domain & self._status_domain()
 
-    def _is_ready_status(self, record):
-        if self.dataset == "vendor_bills":
-            return record.state == "posted" and record.checked
-        return record.state in EXPENSE_READY
-
-    def _select(self):
-        """(records to export, {record: missing headers} left out for missing info)."""
+    def _candidates(self):
+        """The records the filters on status, payment and export let through."""
         self.ensure_one()
-        candidates = self._model().search(self._base_domain(), order="id")
-        selected = []
-        left_out = {}
-        missing_required = self.format_id._missing_required_checker()
-        for record in candidates:
-            missing = missing_required(record)
-            ready_status = self._is_ready_status(record)
+        return self._model().search(self._base_domain(), order="id")
+
+    def _select(self, candidates=None, with_rows=False):
+        """(records to export, {record: missing headers} left out for missing
+        info, their rows of column values when with_rows)."""
+        self.ensure_one()
+        if candidates is None:
+            candidates = self._candidates()
+        columns = self.format_id.column_ids
+        if not with_rows:
+            columns = columns.filtered("required")
+        required = [
+            (index, column.header)
+            for index, column in enumerate(columns)
+            if column.required
+        ]
+        bills = self.dataset == "vendor_bills"
+        # The status travels with the column values: one query for both.
+        values = self.format_id._rows(
+            candidates, columns, ("state", "checked") if bills else ("state",)
+        )
+        width = len(columns)
+        selected, rows, left_out = [], [], {}
+        for record, row in zip(candidates, values, strict=True):
+            state = row[width]
+            if bills:
+                ready_status = state == "posted" and row[width + 1]
+            else:
+                ready_status = state in EXPENSE_READY
+            missing = [
+                header for index, header in required if row[index] in EMPTY_VALUES
+            ]
             if missing and not self.include_missing_info:
                 if ready_status and self.include_ready:
                     left_out[record] = missing
@@ -408,20 +429,31 @@ class SftpExportScheduleLine(models.Model):
             if ready_status and not missing and not self.include_ready:
                 continue
             selected.append(record.id)
-        return candidates.browse(selected), left_out
+            if with_rows:
+                rows.append(row[:width])
+        return candidates.browse(selected), left_out, rows if with_rows else None
 
     def _originals(self, records):
         """(member name, opener) for every document attached to the records."""
         attachments = (
             self.env["ir.attachment"]
             .sudo()
-            .search(
+            .search_fetch(
                 [("res_model", "=", records._name), ("res_id", "in", records.ids)],
+                ["res_id", "name", "store_fname"],
                 order="res_id, id",
             )
         )
         with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
-        names = {record.id: record.display_name for record in with_originals}
+        with_originals.fetch(["name"])
+        # The number of a posted bill (the description of an expense) is what
+        # its display name shows; only records without one need the display name.
+        names = {
+            record.id: record.name
+            if record.name and record.name != "/"
+            else record.display_name
+            for record in with_originals
+        }
         return [
             (f"{names[attachment.res_id]}_{attachment.name}", _opener(attachment))
             for attachment in attachments
@@ -431,7 +463,7 @@ class SftpExportScheduleLine(models.Model):
     def _export(self, server, local_now):
         """Build the file, keep it on the history line, upload it, mark records."""
         self.ensure_one()
-        records, left_out = self._select()
+        candidates = self._candidates()
         Run = self.env["sftp.export.run"]
         values = {
             "company_id": self.schedule_id.company_id.id,
@@ -439,47 +471,58 @@ class SftpExportScheduleLine(models.Model):
             "server_id": server.id,
             "dataset": self.dataset,
             "format_id": self.format_id.id,
-            "record_count": len(records),
         }
-        if left_out:
-            self.schedule_id.message_post(
-                body=self.env._(
-                    "%(count)s item(s) could not be exported: %(items)s",
-                    count=len(left_out),
-                    items="; ".join(
-                        self.env._(
-                            "%(record)s misses %(fields)s",
-                            record=record.display_name,
-                            fields=", ".join(missing),
-                        )
-                        for record, missing in left_out.items()
-                    ),
-                )
-            )
-        if not records:
-            return Run.create(dict(values, state="skipped", error=False))
-        zipped = self.include_attachments
-        link_field = "move_ids" if records._name == "account.move" else "expense_ids"
-        file_name = self.format_id._file_name(local_now, zipped=zipped)
-        values.update(
-            {
-                "file_name": file_name,
-                "remote_path": server._remote_url(file_name),
-                "state": "failed",  # until the upload succeeded
-                link_field: [fields.Command.set(records.ids)],
-            }
+        if not candidates:
+            return Run.create(dict(values, state="skipped", record_count=0))
+        file_name = self.format_id._file_name(
+            local_now, zipped=self.include_attachments
         )
-        run = Run.create(values)
-        with _temporary_file() as produced:
-            run.attachment_count = self._write_file(produced, records, local_now)
-            run._attach(produced)
-            run._deliver(produced)
+        run = Run.create(
+            dict(
+                values,
+                file_name=file_name,
+                remote_path=server._remote_url(file_name),
+                state="failed",  # until the upload succeeded
+            )
+        )
+        # The connection is opened while the records are read and the file is
+        # written; the upload sends the file as it grows.
+        with _temporary_file() as produced, run._delivering(produced) as delivery:
+            records, left_out, rows = self._select(candidates, with_rows=True)
+            self._post_left_out(left_out)
+            if not records:
+                delivery.cancel()  # the run becomes skipped
+            else:
+                run.record_count = len(records)
+                run.attachment_count = self._write_file(
+                    delivery.stream, records, rows, local_now
+                )
+                # While the upload catches up with the file.
+                run._link_records(records)
         return run
 
-    def _write_file(self, target, records, local_now):
+    def _post_left_out(self, left_out):
+        """Say in the chatter which records miss required information."""
+        if not left_out:
+            return
+        self.schedule_id.message_post(
+            body=self.env._(
+                "%(count)s item(s) could not be exported: %(items)s",
+                count=len(left_out),
+                items="; ".join(
+                    self.env._(
+                        "%(record)s misses %(fields)s",
+                        record=record.display_name,
+                        fields=", ".join(missing),
+                    )
+                    for record, missing in left_out.items()
+                ),
+            )
+        )
+
+    def _write_file(self, target, records, rows, local_now):
         """Write the CSV, or the zip of originals and CSV; returns originals count."""
         options = self.format_id._csv_options()
-        rows = self.format_id._rows(records)
         if not self.include_attachments:
             csv_writer.write_csv(target, rows, options)
             return 0
@@ -510,8 +553,8 @@ def _opener(attachment):
         path = attachment._full_path(attachment.store_fname)
         if os.path.exists(path):
             return lambda: open(path, "rb")
-    raw = attachment.raw or b""
-    return lambda: io.BytesIO(raw)
+    # Read when packed, one at a time (not all originals in memory at once).
+    return lambda: io.BytesIO(attachment.with_prefetch().raw or b"")
 
 
 @contextlib.contextmanager

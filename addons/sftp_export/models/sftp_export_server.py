@@ -32,6 +32,9 @@ def _error_templates(env):
         "probe_gave_up": env._(
             "The connection test failed after %(attempts)s attempts: %(cause)s"
         ),
+        "incomplete": env._(
+            "%(file)s was not sent: the export stopped before the file was complete."
+        ),
     }
 
 

@@ -9,6 +9,7 @@ import io
 import logging
 import posixpath
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .growing_file import WriterAbortedError
 from .paths import remote_path, validate_directory, validate_file_name
 
 _logger = logging.getLogger(__name__)
@@ -24,7 +26,12 @@ _logger = logging.getLogger(__name__)
 TIMEOUT = 20  # seconds for connecting, the SSH handshake, authentication and each read
 RETRIES = 3  # attempts per upload within one run
 BACKOFF = 2.0  # seconds before the second attempt, doubled for each next one
-CHUNK = 32768
+MIN_CHUNK = 4096
+# Bytes an SFTP write request adds around its data: length, type, request id,
+# handle length, offset, data length (the handle itself comes on top).
+WRITE_REQUEST_OVERHEAD = 4 + 1 + 4 + 4 + 8 + 4
+# Bytes paramiko keeps free in every channel packet for the SSH header.
+CHANNEL_HEADER = 64
 
 
 # English texts of the errors; the Odoo layer shows them translated (same keys).
@@ -43,6 +50,8 @@ MESSAGES = {
     "attempts: %(cause)s",
     "probe_gave_up": "The connection test failed after %(attempts)s attempts: "
     "%(cause)s",
+    "incomplete": "%(file)s was not sent: the export stopped before the file "
+    "was complete.",
 }
 
 
@@ -262,14 +271,22 @@ class SftpClient:
             with self.session() as sftp:
                 temporary = posixpath.join(directory, f".{uuid.uuid4().hex}.part")
                 try:
-                    sftp.putfo(fileobj, temporary, confirm=True)
+                    _put(sftp, fileobj, temporary)
                     sftp.posix_rename(temporary, final)
                 except (paramiko.SSHException, EOFError, OSError) as error:
                     self._discard(sftp, temporary)
                     raise self._classify(error, final) from error
+                except WriterAbortedError as error:
+                    self._discard(sftp, temporary)
+                    raise SftpError("incomplete", file=file_name) from error
             return final
 
         return self._with_retries(attempt, "upload_gave_up", file=file_name)
+
+    def upload_in_background(self, fileobj, file_name):
+        """Start upload() in a thread; fileobj may still be growing
+        (growing_file), the upload then sends the bytes as they come."""
+        return BackgroundUpload(self, fileobj, file_name)
 
     def _classify(self, error, target):
         """A refusal by a live server is final; a broken connection may pass."""
@@ -294,3 +311,61 @@ class SftpClient:
         # The connection may be gone already; a stale .part file is harmless.
         with contextlib.suppress(OSError, paramiko.SSHException, EOFError):
             sftp.remove(path)
+
+
+class BackgroundUpload:
+    """SftpClient.upload() in a thread of its own; wait() gives its outcome.
+
+    The thread only runs the plain-Python client (no ORM, no database cursor).
+    """
+
+    def __init__(self, client, fileobj, file_name):
+        self.error = None
+        self.remote_path = None
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(client, fileobj, file_name),
+            name=f"sftp-upload-{file_name}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(self, client, fileobj, file_name):
+        try:
+            self.remote_path = client.upload(fileobj, file_name)
+        except Exception as error:  # noqa: BLE001 - re-raised by wait() in the caller
+            self.error = error
+
+    def wait(self):
+        """The remote path once the upload ended; raises what the upload raised."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.remote_path
+
+
+def _put(sftp, fileobj, path):
+    """Write fileobj to path, streaming; returns the size the server confirms.
+
+    Write requests are pipelined (no wait for each answer) and sized so that
+    each fits one SSH packet of the channel: paramiko's default 32 KiB requests
+    take two packets each, doubling the packets to encrypt and send. One stat at
+    the end checks the server holds every byte.
+    """
+    with sftp.open(path, "wb", bufsize=0) as remote:
+        remote.set_pipelined(True)
+        chunk = max(
+            MIN_CHUNK,
+            sftp.sock.out_max_packet_size
+            - CHANNEL_HEADER
+            - WRITE_REQUEST_OVERHEAD
+            - len(remote.handle),
+        )
+        size = 0
+        while data := fileobj.read(chunk):
+            remote.write(data)
+            size += len(data)
+    stored = sftp.stat(path).st_size
+    if stored != size:
+        raise OSError(f"{stored} of {size} bytes arrived")
+    return size

@@ -67,47 +67,62 @@ class ZipStreamWriter:
         """Add a member; opener() returns a fresh binary file object each call."""
         if len(self.entries) >= MAX_ENTRIES:
             raise ValueError(f"A zip holds at most {MAX_ENTRIES} files.")
-        encoded = name.encode()
+        if deflate:
+            self._add_deflated(name, opener)
+            return
+        with opener() as source:
+            head = source.read(CHUNK)
+            if len(head) < CHUNK:
+                # A small file (scans, PDFs mostly are): read once, kept in memory.
+                self._add_member(
+                    name, STORED, zlib.crc32(head), len(head), len(head), head
+                )
+                return
+        with opener() as source:
+            crc, size = _crc_and_size(source)
+        self._add_member(name, STORED, crc, size, size)
+        with opener() as source:
+            self._copy(source)
+
+    def _add_deflated(self, name, opener):
         with opener() as source:
             crc, size = _crc_and_size(source)
         with tempfile.TemporaryFile() as packed:
-            if deflate:
-                compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-                with opener() as source:
-                    while chunk := source.read(CHUNK):
-                        packed.write(compressor.compress(chunk))
-                packed.write(compressor.flush())
-                packed_size = packed.tell()
-                packed.seek(0)
-            else:
-                packed_size = size
-            if max(size, packed_size, self.offset + packed_size) >= MAX_OFFSET:
-                raise ValueError("The zip would exceed 4 GB.")
-            method = DEFLATED if deflate else STORED
-            entry = (encoded, method, crc, packed_size, size, self.offset)
-            self._write(
-                struct.pack(
-                    "<IHHHHHIIIHH",
-                    0x04034B50,  # local file header
-                    20,  # version needed: 2.0
-                    UTF8_NAMES,
-                    method,
-                    self.time,
-                    self.date,
-                    crc,
-                    packed_size,
-                    size,
-                    len(encoded),
-                    0,
-                )
-                + encoded
+            compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+            with opener() as source:
+                while chunk := source.read(CHUNK):
+                    packed.write(compressor.compress(chunk))
+            packed.write(compressor.flush())
+            packed_size = packed.tell()
+            packed.seek(0)
+            self._add_member(name, DEFLATED, crc, packed_size, size)
+            self._copy(packed)
+
+    def _add_member(self, name, method, crc, packed_size, size, data=b""):
+        """Write the local header of a member, and data when given (else the
+        data must follow)."""
+        encoded = name.encode()
+        if max(size, packed_size, self.offset + packed_size) >= MAX_OFFSET:
+            raise ValueError("The zip would exceed 4 GB.")
+        self.entries.append((encoded, method, crc, packed_size, size, self.offset))
+        self._write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,  # local file header
+                20,  # version needed: 2.0
+                UTF8_NAMES,
+                method,
+                self.time,
+                self.date,
+                crc,
+                packed_size,
+                size,
+                len(encoded),
+                0,
             )
-            if deflate:
-                self._copy(packed)
-            else:
-                with opener() as source:
-                    self._copy(source)
-        self.entries.append(entry)
+            + encoded
+            + data
+        )
 
     def _copy(self, source):
         while chunk := source.read(CHUNK):

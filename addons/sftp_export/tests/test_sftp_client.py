@@ -1,12 +1,19 @@
 """The SFTP client: retries at the seam, then everything against a real sshd."""
 
+import hashlib
 import io
 import os
+import tempfile
+import threading
 import time
 import unittest
 from unittest.mock import patch
 
 from odoo.addons.sftp_export.services import sftp_client
+from odoo.addons.sftp_export.services.growing_file import (
+    GrowingFile,
+    WriterAbortedError,
+)
 from odoo.addons.sftp_export.services.sftp_client import (
     HostKeyMismatchError,
     RetryableSftpError,
@@ -80,6 +87,60 @@ class TestRetries(unittest.TestCase):
         key = sftp_client.load_private_key(private)
         self.assertEqual(key.get_name(), "ssh-ed25519")
         self.assertEqual(public.split()[1], key.get_base64())
+
+
+def write_slowly(sink, blocks, finish=True, pause=0.001):
+    """Write blocks to a GrowingFile from another thread, as an export does."""
+
+    def run():
+        for block in blocks:
+            sink.write(block)
+            time.sleep(pause)
+        if finish:
+            sink.finish()
+        else:
+            sink.abort()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+class TestGrowingFile(unittest.TestCase):
+    """The file the upload reads while the export still writes it."""
+
+    def setUp(self):
+        super().setUp()
+        self.handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by cleanup
+        self.addCleanup(self.handle.close)
+
+    def test_reader_gets_every_byte_and_the_checksum_matches(self):
+        blocks = [os.urandom(size) for size in (10, 70_000, 300_000, 1, 5_000)]
+        sink = GrowingFile(self.handle)
+        reader = sink.reader()
+        writer = write_slowly(sink, blocks)
+        received = bytearray()
+        while chunk := reader.read(32_000):
+            self.assertLessEqual(len(chunk), 32_000)
+            received += chunk
+        writer.join()
+        expected = b"".join(blocks)
+        self.assertEqual(bytes(received), expected)
+        self.assertEqual(sink.size, len(expected))
+        self.assertEqual(sink.checksum(), hashlib.sha1(expected).hexdigest())
+        self.handle.seek(0)
+        self.assertEqual(self.handle.read(), expected, "the kept file is whole")
+        reader.seek(0)
+        self.assertEqual(reader.read(), expected, "a retry reads it again")
+
+    def test_an_export_that_stops_makes_the_reader_fail_not_end(self):
+        sink = GrowingFile(self.handle)
+        reader = sink.reader()
+        writer = write_slowly(sink, [b"x" * 300_000], finish=False)
+        with self.assertRaises(WriterAbortedError):
+            while reader.read(32_000):
+                pass
+        writer.join()
 
 
 @unittest.skipUnless(
@@ -186,3 +247,24 @@ class TestAgainstOpenSsh(unittest.TestCase):
             client = self.client(port=1)
             with self.assertRaisesRegex(SftpError, "Cannot reach 127.0.0.1:1"):
                 client.probe()
+
+    def test_upload_while_the_file_is_written(self):
+        blocks = [os.urandom(100_000) for _index in range(20)]
+        with tempfile.TemporaryFile() as handle:
+            sink = GrowingFile(handle)
+            upload = self.client().upload_in_background(sink.reader(), "grow.zip")
+            write_slowly(sink, blocks).join()
+            self.assertEqual(upload.wait(), f"{self.sshd.upload_dir}/grow.zip")
+        self.assertEqual(self.files(), ["grow.zip"])
+        self.assertEqual(
+            (self.sshd.upload_dir / "grow.zip").read_bytes(), b"".join(blocks)
+        )
+
+    def test_export_stopping_half_way_delivers_nothing(self):
+        with tempfile.TemporaryFile() as handle:
+            sink = GrowingFile(handle)
+            upload = self.client().upload_in_background(sink.reader(), "half.zip")
+            write_slowly(sink, [b"y" * 300_000] * 3, finish=False).join()
+            with self.assertRaisesRegex(SftpError, "was not sent: the export stopped"):
+                upload.wait()
+        self.assertEqual(self.files(), [], "no final file, no temporary file")

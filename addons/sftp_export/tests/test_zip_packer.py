@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import os
 import shutil
 import subprocess
 import tempfile
@@ -9,6 +10,7 @@ import unittest
 import zipfile
 
 from odoo.addons.sftp_export.services.zip_packer import (
+    CHUNK,
     ZipStreamWriter,
     pack_originals,
 )
@@ -58,6 +60,16 @@ class TestZipStreamWriter(unittest.TestCase):
             for info in infos.values():
                 self.assertFalse(info.flag_bits & 0x08, "no data descriptor")
                 self.assertEqual(info.date_time, (2026, 11, 21, 7, 0, 0))
+
+    def test_large_original_is_streamed_whole(self):
+        # Larger than one read: checksummed first, then copied in chunks.
+        big = os.urandom(CHUNK * 2 + 12345)
+        data, count = build([("scan_large.pdf", big), ("small.pdf", b"%PDF")])
+        self.assertEqual(count, 2)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            self.assertIsNone(archive.testzip())
+            self.assertEqual(archive.read("originals/scan_large.pdf"), big)
+            self.assertEqual(archive.read("originals/small.pdf"), b"%PDF")
 
     def test_same_input_same_bytes(self):
         self.assertEqual(build([("a.pdf", b"1")])[0], build([("a.pdf", b"1")])[0])
