@@ -1,11 +1,14 @@
 import base64
 import logging
 import re
+import time
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, LockError, UserError
 from odoo.fields import Command
-from odoo.tools import float_compare, float_is_zero
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, float_compare, float_is_zero
+from odoo.tools.misc import formatLang
 
 from ..parsers import InvoiceNumberFinder, Mt940Error, mt940_dialect
 from ..parsers.matching import normalize_prefix
@@ -21,9 +24,19 @@ STATES = [
 ]
 EXTENSIONS = (".940", ".swi", ".sta", ".mt940")
 CRON_BATCH_SIZE = 20
-# Report progress to other sessions every so many transactions.
-PROGRESS_STEP = 500
+# Statement lines are created and reconciled in chunks of this many
+# transactions, so progress can be reported between chunks.
+CHUNK_SIZE = 250
+# Progress is written for other sessions every so many transactions, or when
+# this many seconds have passed since the last report.
+PROGRESS_STEP = 1000
+PROGRESS_SECONDS = 1.0
+# First key of the per-journal advisory lock (the second is the journal id).
+JOURNAL_LOCK_KEY = 940
 OPEN_STATES = ("not_paid", "partial")
+# Concurrency errors: the transaction is retried (by Odoo for a request, by
+# the next cron run), never turned into an error on the file.
+RETRY_ERRORS = (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
 
 
 class BankMt940File(models.Model):
@@ -108,15 +121,15 @@ class BankMt940File(models.Model):
         by_file = {row.file_id: row for row in rows}
         for record in self:
             row = by_file.get(record.id)
-            record.progress = (
-                self.env._(
-                    "%(done)s of %(total)s transactions done",
-                    done=row.done,
-                    total=row.total,
+            # While "Process now" runs, other sessions still see "waiting".
+            if row and record.state in ("waiting", "processing"):
+                record.progress = self.env._(
+                    "%(done)s / %(total)s transactions",
+                    done=formatLang(self.env, row.done, digits=0),
+                    total=formatLang(self.env, row.total, digits=0),
                 )
-                if row and row.done < row.total
-                else False
-            )
+            else:
+                record.progress = False
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -134,6 +147,7 @@ class BankMt940File(models.Model):
                 self.env._("Only waiting files or files in error can be processed.")
             )
         for record in files:
+            record._lock_for_processing()
             record._process_file()
         return True
 
@@ -231,6 +245,27 @@ class BankMt940File(models.Model):
             lambda j: same_account(j.bank_account_id.sanitized_acc_number, account)
         )[:1]
 
+    def _lock_for_processing(self):
+        """Take the file for this transaction, or say who has it.
+
+        The state is checked again under the row lock: another session may
+        have processed the file since this one read it.
+        """
+        self.ensure_one()
+        try:
+            self.lock_for_update()
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "%s is being processed right now. Refresh the page in a "
+                    "moment to see the result.",
+                    self.name,
+                )
+            ) from None
+        self.invalidate_recordset(["state"])
+        if self.state not in ("waiting", "error"):
+            raise UserError(self.env._("%s has already been processed.", self.name))
+
     def _process_file(self):
         """One file, all or nothing: processed, or error with the reason."""
         self.ensure_one()
@@ -239,6 +274,8 @@ class BankMt940File(models.Model):
         try:
             with self.env.cr.savepoint():
                 summary = self._import_file()
+        except RETRY_ERRORS:
+            raise
         except (Mt940Error, UserError) as error:
             self._set_error(self._error_text(error))
         except Exception as error:
@@ -258,6 +295,8 @@ class BankMt940File(models.Model):
                     "processed_date": fields.Datetime.now(),
                 }
             )
+        finally:
+            self.env["bank.mt940.progress"].sudo()._clear(self)
 
     def _set_error(self, message):
         self.write(
@@ -367,74 +406,36 @@ class BankMt940File(models.Model):
     def _import_file(self):
         statements = mt940_dialect.parse(self._get_bytes())
         journal, currency = self._check_statements(statements)
+        self._lock_journal(journal)
         transactions = [t for statement in statements for t in statement.transactions]
-        # sudo: a line of another company with the same id is a duplicate too,
-        # and the unique index would refuse it anyway.
-        existing = set(
-            self.env["account.bank.statement.line"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("unique_import_id", "in", [t.import_id for t in transactions])])
-            .mapped("unique_import_id")
-        )
-        matcher = _InvoiceMatcher(self, transactions, currency)
-        import_debits = self.company_id.mt940_import_debits
-        line_vals, plans, logs = [], [], []
-        for index, transaction in enumerate(transactions):
-            log = {
-                "sequence": index,
-                "date": transaction.date,
-                "reference": transaction.bank_reference
-                or transaction.end_to_end_reference
-                or transaction.customer_reference,
-                "currency_id": currency.id,
-                "amount": float(transaction.amount),
-                "counterparty": " ".join(
-                    x
-                    for x in (
-                        transaction.counterparty_name,
-                        transaction.counterparty_account,
-                    )
-                    if x
-                ),
-            }
-            logs.append(log)
-            if transaction.import_id in existing:
-                log.update(
-                    status="duplicate",
-                    message=self.env._("Not imported – payment already exists"),
-                )
-                continue
-            existing.add(transaction.import_id)
-            if not transaction.is_credit and not import_debits:
-                log.update(
-                    status="debit_skipped",
-                    message=self.env._(
-                        "Debit skipped: only received payments are imported."
-                    ),
-                )
-                continue
-            vals = self._statement_line_vals(journal, transaction)
-            plan = {"log": log, "invoices": self.env["account.move"]}
-            if transaction.is_credit:
-                match = matcher.match(transaction)
-                plan.update(match)
-                if match["invoices"]:
-                    vals["partner_id"] = match["partner"].id
-                    vals["counterpart_account_id"] = match["account"].id
-                elif match.get("partner"):
-                    vals["partner_id"] = match["partner"].id
-                log["partner_id"] = vals.get("partner_id", False)
-            else:
-                plan["reason"] = self.env._(
-                    "Debit imported as an open bank statement line."
-                )
-            line_vals.append(vals)
-            plans.append(plan)
-        lines = self._create_lines(line_vals, len(transactions))
-        self._reconcile_all(lines, plans)
-        if len(transactions) > PROGRESS_STEP:
-            self._report_progress(len(transactions), len(transactions))
+        progress = _Progress(self, len(transactions))
+        existing = self._existing_import_ids(transactions)
+        context = {
+            "journal": journal,
+            "currency": currency,
+            "existing": existing,
+            "matcher": _InvoiceMatcher(self, transactions, currency),
+            "import_debits": self.company_id.mt940_import_debits,
+        }
+        Line = self.env["account.bank.statement.line"]
+        lines = Line
+        logs = []
+        # Chunks: progress is reported between them, and a chunk's lines are
+        # reconciled in one batch.
+        for start in range(0, len(transactions), CHUNK_SIZE):
+            line_vals, plans = [], []
+            chunk = transactions[start : start + CHUNK_SIZE]
+            for index, transaction in enumerate(chunk, start):
+                log = self._log_vals(index, transaction, currency)
+                logs.append(log)
+                planned = self._plan_transaction(transaction, log, context)
+                if planned:
+                    line_vals.append(planned[0])
+                    plans.append(planned[1])
+            chunk_lines = Line.create(line_vals)
+            self._reconcile_all(chunk_lines, plans)
+            lines += chunk_lines
+            progress.advance(len(chunk))
         self.write({"log_ids": [Command.create(vals) for vals in logs]})
         counts = {
             status: 0
@@ -450,17 +451,108 @@ class BankMt940File(models.Model):
             **counts,
         )
 
-    def _create_lines(self, line_vals, total):
-        """Create the statement lines in chunks, reporting progress between them."""
-        lines = self.env["account.bank.statement.line"]
-        for start in range(0, len(line_vals), PROGRESS_STEP):
-            lines |= lines.create(line_vals[start : start + PROGRESS_STEP])
-            if total > PROGRESS_STEP:
-                self._report_progress(start + PROGRESS_STEP, total)
-        return lines
+    def _lock_journal(self, journal):
+        """One file per bank journal at a time, until this transaction ends.
 
-    def _report_progress(self, done, total):
-        self.env["bank.mt940.progress"].sudo()._report(self, min(done, total), total)
+        A file that had to wait starts over: its snapshot of the database was
+        taken before the other file's statement lines were committed.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", JOURNAL_LOCK_KEY, journal.id
+            )
+        )
+        if cr.fetchone()[0]:
+            return
+        _logger.info("MT940 file %s waits for another file of %s", self.id, journal)
+        cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(%s, %s)", JOURNAL_LOCK_KEY, journal.id)
+        )
+        raise ConcurrencyError(f"MT940 file {self.id}: journal {journal.id} was busy")
+
+    def _existing_import_ids(self, transactions):
+        """The transactions already imported, committed or in this transaction."""
+        import_ids = [t.import_id for t in transactions]
+        if not import_ids:
+            return set()
+        # sudo: a line of another company with the same id is a duplicate too,
+        # and the unique index would refuse it anyway.
+        existing = set(
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("unique_import_id", "in", import_ids)])
+            .mapped("unique_import_id")
+        )
+        # A snapshot taken before another file of this journal was committed
+        # does not see that file's lines: a fresh cursor does.
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT unique_import_id FROM account_bank_statement_line "
+                    "WHERE unique_import_id = ANY(%s)",
+                    import_ids,
+                )
+            )
+            committed = {import_id for (import_id,) in cr.fetchall()}
+        if committed - existing:
+            raise ConcurrencyError(f"MT940 file {self.id}: snapshot is out of date")
+        return existing
+
+    def _log_vals(self, index, transaction, currency):
+        return {
+            "sequence": index,
+            "date": transaction.date,
+            "reference": transaction.bank_reference
+            or transaction.end_to_end_reference
+            or transaction.customer_reference,
+            "currency_id": currency.id,
+            "amount": float(transaction.amount),
+            "counterparty": " ".join(
+                x
+                for x in (
+                    transaction.counterparty_name,
+                    transaction.counterparty_account,
+                )
+                if x
+            ),
+        }
+
+    def _plan_transaction(self, transaction, log, context):
+        """Statement line values and reconciliation plan, or None when skipped."""
+        existing = context["existing"]
+        if transaction.import_id in existing:
+            log.update(
+                status="duplicate",
+                message=self.env._("Not imported – payment already exists"),
+            )
+            return None
+        existing.add(transaction.import_id)
+        if not transaction.is_credit and not context["import_debits"]:
+            log.update(
+                status="debit_skipped",
+                message=self.env._(
+                    "Debit skipped: only received payments are imported."
+                ),
+            )
+            return None
+        vals = self._statement_line_vals(context["journal"], transaction)
+        plan = {"log": log, "invoices": self.env["account.move"]}
+        if transaction.is_credit:
+            match = context["matcher"].match(transaction)
+            plan.update(match)
+            if match["invoices"]:
+                vals["partner_id"] = match["partner"].id
+                vals["counterpart_account_id"] = match["account"].id
+            elif match.get("partner"):
+                vals["partner_id"] = match["partner"].id
+            log["partner_id"] = vals.get("partner_id", False)
+        else:
+            plan["reason"] = self.env._(
+                "Debit imported as an open bank statement line."
+            )
+        return vals, plan
 
     def _statement_line_vals(self, journal, transaction):
         label = (
@@ -608,17 +700,30 @@ class BankMt940File(models.Model):
         remaining = len(files) if len(files) < batch_size else self.search_count(domain)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
         for record in files:
-            record = record.try_lock_for_update().filtered_domain(domain)
-            if not record:
-                continue
-            # Committed, so everyone sees the file is being processed.
-            record.state = "processing"
-            self.env["ir.cron"]._commit_progress(0)
-            record = record.try_lock_for_update()
-            if not record:
-                continue
+            record._cron_process_file(domain)
+
+    def _cron_process_file(self, domain):
+        """Cron: take the file if it is still to do, process it, commit."""
+        cron = self.env["ir.cron"]
+        record = self.try_lock_for_update().filtered_domain(domain)
+        if not record:
+            return
+        # Committed, so everyone sees the file is being processed.
+        record.state = "processing"
+        cron._commit_progress(0)
+        record = record.try_lock_for_update()
+        if not record:
+            return
+        try:
             record.with_company(record.company_id)._process_file()
-            self.env["ir.cron"]._commit_progress(1)
+        except RETRY_ERRORS as error:
+            # Another file of the same journal was imported meanwhile: the
+            # next run takes this one again, with fresh data.
+            _logger.info("MT940 file %s postponed: %s", record.id, error)
+            record.state = "waiting"
+            cron._commit_progress(0)
+            return
+        cron._commit_progress(1)
 
 
 def same_account(iban, account):
@@ -634,6 +739,32 @@ def same_account(iban, account):
         and iban.startswith("NL")
         and (iban[-10:] == account.zfill(10)[-10:])
     )
+
+
+class _Progress:
+    """Progress of one file for other sessions: every PROGRESS_STEP
+    transactions or PROGRESS_SECONDS, through a cursor of its own."""
+
+    def __init__(self, file, total):
+        self.file = file
+        self.total = total
+        self.done = 0
+        self._report()
+
+    def advance(self, count):
+        self.done = min(self.done + count, self.total)
+        if (
+            self.done - self.reported >= PROGRESS_STEP
+            or time.monotonic() - self.reported_at >= PROGRESS_SECONDS
+        ):
+            self._report()
+
+    def _report(self):
+        self.file.env["bank.mt940.progress"].sudo()._report(
+            self.file, self.done, self.total
+        )
+        self.reported = self.done
+        self.reported_at = time.monotonic()
 
 
 class _InvoiceMatcher:

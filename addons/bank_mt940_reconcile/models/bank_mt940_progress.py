@@ -35,3 +35,10 @@ class BankMt940Progress(models.Model):
                     total,
                 )
             )
+
+    def _clear(self, file):
+        """The file's processing ended (processed, error or retried)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL("DELETE FROM bank_mt940_progress WHERE file_id = %s", file.id)
+            )

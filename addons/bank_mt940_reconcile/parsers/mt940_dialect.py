@@ -16,6 +16,7 @@ the caller can show a translated sentence.
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -148,8 +149,56 @@ class Statement:
         return values
 
 
+# Letters of Dutch, Frisian, French and German words and names: text decoded
+# with the right code page is made of these; the wrong one gives box drawing,
+# control characters or rarer letters in their place.
+_WESTERN_LETTERS = set("áàâäéèêëíìîïóòôöúùûüçñßÉËÏÖÜ€")
+
+
+def _plausibility(text):
+    """Score of decoded text: higher when its non-ASCII characters are likely."""
+    score = 0
+    for char in text:
+        if char < "\x80":
+            continue
+        if char in _WESTERN_LETTERS:
+            score += 2
+        elif unicodedata.category(char).startswith("L"):
+            score += 1
+        else:
+            # Box drawing (cp852 read as cp1252), C1 controls, odd symbols.
+            score -= 3
+    return score
+
+
+def detect_encoding(data):
+    """The code page of MT940 bytes: UTF-8 when valid, else cp1252 or cp852.
+
+    Dutch banks send UTF-8, Windows-1252 (Latin-1 is its subset for letters) or,
+    from old DOS-based software, cp852. Both code pages decode any byte, so the
+    one whose text is more plausible wins; on a tie, cp1252.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8-sig"
+    candidates = {}
+    for encoding in ("cp1252", "cp852"):
+        try:
+            candidates[encoding] = _plausibility(data.decode(encoding))
+        except UnicodeDecodeError:
+            continue  # cp1252 leaves five bytes undefined
+    if not candidates:
+        return "latin-1"
+    return max(
+        candidates, key=lambda encoding: (candidates[encoding], encoding == "cp1252")
+    )
+
+
 def decode(data):
-    """Bytes to text: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
+    """Bytes to text, in the code page :func:`detect_encoding` finds."""
     if not data or not data.strip():
         raise Mt940Error("empty")
     if len(data) > MAX_FILE_SIZE:
@@ -158,12 +207,7 @@ def decode(data):
     controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 13))
     if b"\x00" in sample or controls > len(sample) // 100:
         raise Mt940Error("binary")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    return data.decode(detect_encoding(data))
 
 
 def looks_like_mt940(data):

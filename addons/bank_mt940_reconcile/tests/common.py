@@ -13,6 +13,12 @@ BANK_IBAN = "NL91ABNA0417164300"
 CUSTOMER_IBAN = "NL02RABO0300065264"  # the default counterparty of build_mt940
 
 
+def make_iban(bban, country="NL"):
+    """A valid IBAN around a bank code and account number (ISO 13616 check)."""
+    digits = "".join(str(int(char, 36)) for char in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
 class Mt940Common(TransactionCase):
     @classmethod
     def setUpClass(cls):

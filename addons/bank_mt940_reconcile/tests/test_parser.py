@@ -107,24 +107,65 @@ class TestBadInput(unittest.TestCase):
         error = self.assertRefused(data, "dot_amount")
         self.assertIn("12.50", str(error))
 
-    def test_non_utf8_text_is_read(self):
-        for encoding in ("latin-1", "cp1252", "cp852"):
+    def test_non_utf8_text_is_read_with_the_right_letters(self):
+        text = build_mt940(
+            [{"amount": 5, "remi": "Café Hüsken ËLAN", "name": "Zoë Müller"}]
+        ).decode()
+        for encoding in ("utf-8", "latin-1", "cp1252", "cp852"):
             with self.subTest(encoding=encoding):
-                data = (
-                    build_mt940([{"amount": 5, "remi": "Café Ærø", "name": "Müller"}])
-                    .decode()
-                    .encode(encoding, errors="replace")
-                )
-                (statement,) = mt940_dialect.parse(data)
-                self.assertEqual(statement.transactions[0].amount, Decimal("5.00"))
-        latin = build_mt940([{"amount": 5, "remi": "Café", "name": "Müller"}])
-        (statement,) = mt940_dialect.parse(latin.decode().encode("latin-1"))
-        self.assertEqual(statement.transactions[0].counterparty_name, "Müller")
-        self.assertEqual(statement.transactions[0].remittance, "Café")
+                (statement,) = mt940_dialect.parse(text.encode(encoding))
+                transaction = statement.transactions[0]
+                self.assertEqual(transaction.amount, Decimal("5.00"))
+                self.assertEqual(transaction.counterparty_name, "Zoë Müller")
+                self.assertEqual(transaction.remittance, "Café Hüsken ËLAN")
 
     def test_unbalanced_statement_is_detected(self):
         (statement,) = mt940_dialect.parse((DATA / "jejik-ing.sta").read_bytes())
         self.assertEqual(statement.balance_difference, Decimal("49.06"))
+
+
+class TestEncoding(unittest.TestCase):
+    """UTF-8 first; else cp1252 or cp852, whichever gives plausible letters."""
+
+    def test_code_page_of_dutch_names(self):
+        cases = {
+            "Café Hüsken": {"cp1252": "cp1252", "cp852": "cp852"},
+            "Zoë Ëlsen": {"cp1252": "cp1252", "cp852": "cp852"},
+            "Ë": {"cp1252": "cp1252", "cp852": "cp852"},
+            "coöperatie": {"cp1252": "cp1252", "cp852": "cp852"},
+            "Dvořák, Łódź": {"cp852": "cp852"},
+        }
+        for text, expected in cases.items():
+            self.assertEqual(
+                mt940_dialect.detect_encoding(text.encode()), "utf-8-sig", text
+            )
+            self.assertEqual(
+                mt940_dialect.detect_encoding(("\ufeff" + text).encode()),
+                "utf-8-sig",
+            )
+            for encoding, codec in expected.items():
+                with self.subTest(text=text, encoding=encoding):
+                    data = text.encode(encoding)
+                    self.assertEqual(mt940_dialect.detect_encoding(data), codec)
+                    self.assertEqual(data.decode(codec), text)
+
+    def test_latin1_is_read_as_windows_1252(self):
+        data = "Café Hüsken €".encode("cp1252")
+        self.assertEqual(mt940_dialect.detect_encoding(data), "cp1252")
+        self.assertEqual(
+            mt940_dialect.detect_encoding("Zoë".encode("latin-1")), "cp1252"
+        )
+
+    def test_both_code_page_files_give_the_same_payments(self):
+        results = [
+            [s.to_dict() for s in mt940_dialect.parse((DATA / name).read_bytes())]
+            for name in ("encoding-cp1252.940", "encoding-cp852.940")
+        ]
+        self.assertEqual(results[0], results[1])
+        first, second = results[0][0]["transactions"]
+        self.assertEqual(first["counterparty_name"], "Zoë Ëlsen")
+        self.assertEqual(first["remittance"], "Factuur Café Hüsken")
+        self.assertEqual(second["remittance"], "Reünie coöperatie ÖÜË")
 
 
 class TestInvoiceNumbers(unittest.TestCase):
