@@ -16,6 +16,7 @@ from ..trust import (
     parse_authentication_results,
     received_over_tls,
 )
+from .email_receiver_log import LOG_REASONS, RECEIVER_LOG_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -303,8 +304,9 @@ class EmailReceiver(models.Model):
             and alias.sudo().alias_parent_model_id.model == self._name
         ):
             # The gateway runs as whichever user matched the sender; routing
-            # must see the receiver whatever that user's companies are.
-            return self.sudo().browse(alias.alias_parent_thread_id).exists()
+            # must see the receiver whatever that user's companies are. The
+            # alias goes when its receiver is deleted: no exists() needed.
+            return self.sudo().browse(alias.alias_parent_thread_id)
         return self.browse()
 
     def _trust_policy(self):
@@ -367,36 +369,44 @@ class EmailReceiver(models.Model):
         return checksums
 
     def _find_duplicate_bill(self, message_dict):
-        """The bill that already holds every document of this mail, if any."""
+        """The bill of this receiver's company that already holds every
+        document of this mail, if any: one query on the indexed checksum."""
         self.ensure_one()
         checksums = self._attachment_checksums(message_dict)
         if not checksums:
             return self.env["account.move"]
-        attachments = (
+        # Attachments take the company of the gateway's user; the bill's
+        # company is the one that counts.
+        company_bills = (
+            self.env["account.move"]
+            .sudo()
+            ._search([("company_id", "=", self.company_id.id)])
+        )
+        found = (
             self.env["ir.attachment"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
-                    ("res_model", "=", "account.move"),
                     ("checksum", "in", list(checksums)),
-                    ("company_id", "=", self.company_id.id),
-                ]
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "in", company_bills),
+                ],
+                ["checksum", "res_id"],
             )
         )
-        if set(attachments.mapped("checksum")) != checksums:
+        if set(found.mapped("checksum")) != checksums:
             return self.env["account.move"]
-        return self.env["account.move"].sudo().browse(attachments[:1].res_id).exists()
+        return self.env["account.move"].sudo().browse(found[0].res_id)
 
     def _route_incoming(self, message, message_dict, route):
         """Decide on a mail sent to this receiver at routing time. Returns the
         route to follow (a bill is created) or None (refused: logged, nothing
         created, nothing sent to the sender)."""
         self.ensure_one()
-        log_model = self.env["email.receiver.log"].sudo()
         message_id = message_dict.get("message_id") or ""
         # The gateway may check the same route twice (a reply to a known
         # thread, then the alias): decide and log once per transaction.
-        routed = self.env.cr.cache.setdefault("email_receiver_routed", set())
+        routed = self._gateway_state()["routed"]
         if (self.id, message_id) in routed:
             return None
         routed.add((self.id, message_id))
@@ -412,36 +422,60 @@ class EmailReceiver(models.Model):
         if decision.accepted:
             duplicate = self._find_duplicate_bill(message_dict)
             if duplicate:
-                log_model.create(
-                    dict(
-                        values,
-                        state="refused",
-                        reason=REASON_DUPLICATE,
-                        move_id=duplicate.id,
-                    )
-                )
+                self._log_refused(values, REASON_DUPLICATE, move_id=duplicate.id)
                 return None
             if not message_dict.get("attachments"):
-                log = log_model.create(
-                    dict(values, state="refused", reason="no_attachment")
-                )
-                log._send_rejection_notice()
+                self._log_refused(values, "no_attachment")._send_rejection_notice()
                 return None
             self._switch_tls_on(decision)
-            log = log_model.create(dict(values, state="accepted"))
-            custom_values = dict(route[2] or {}, email_receiver_log_id=log.id)
+            values["document_names"] = ", ".join(
+                a.fname for a in message_dict["attachments"] if a.fname
+            )
+            # Logged by the bill once it holds the documents (account.move).
+            custom_values = dict(route[2] or {}, **{RECEIVER_LOG_KEY: values})
             return (route[0], route[1], custom_values, route[3], route[4])
-        log = log_model.create(dict(values, state="refused", reason=decision.reason))
-        _logger.info(
-            "Email receiver %s refused mail %s: %s",
-            self.id,
-            message_id,
-            decision.reason,
-        )
+        log = self._log_refused(values, decision.reason)
         # Never write to an unknown sender, nor about one: no backscatter.
         if decision.known_sender and decision.reason != REASON_UNTRUSTED:
             log._send_rejection_notice()
         return None
+
+    def _log_refused(self, values, reason, **extra):
+        """The receiver's log line of a refused mail, and the server log's."""
+        self.ensure_one()
+        log = (
+            self.env["email.receiver.log"]
+            .sudo()
+            .create(dict(values, state="refused", reason=reason, **extra))
+        )
+        _logger.info(
+            "Email receiver %s (%s) refused the mail from %s, subject %r, "
+            "Message-Id %s: %s",
+            self.id,
+            self.alias_email,
+            log.email_from,
+            log.subject,
+            log.message_id,
+            dict(LOG_REASONS).get(reason, reason),
+        )
+        return log
+
+    @api.model
+    def _gateway_state(self):
+        """What the gateway's steps for one mail hand each other (routing ->
+        message_new -> message_post), kept until the transaction ends: a
+        rolled back mail is decided again when it comes back."""
+        cr = self.env.cr
+        state = cr.cache.get(RECEIVER_LOG_KEY)
+        if state is None:
+            state = cr.cache[RECEIVER_LOG_KEY] = {"routed": set(), "pending": {}}
+
+            def reset():
+                cr.cache.pop(RECEIVER_LOG_KEY, None)
+
+            cr.postcommit.add(reset)
+            cr.postrollback.add(reset)
+        return state
 
     def _switch_tls_on(self, decision):
         """The first accepted mail came over TLS: from now on require it."""

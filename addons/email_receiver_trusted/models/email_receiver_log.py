@@ -11,6 +11,9 @@ LOG_STATES = [("accepted", "Accepted"), ("refused", "Refused")]
 LOG_REASONS = [*REASONS, ("no_attachment", "No document attached")]
 XML_MIMETYPES = ("application/xml", "text/xml")
 NOTICE_INTERVAL = timedelta(hours=1)
+# custom_values key (routing -> message_new) and cursor cache key (message_new
+# -> message_post) of the log values of an accepted mail.
+RECEIVER_LOG_KEY = "email_receiver_log"
 
 
 class EmailReceiverLog(models.Model):
@@ -23,10 +26,13 @@ class EmailReceiverLog(models.Model):
     receiver_id = fields.Many2one(
         "email.receiver", required=True, index=True, ondelete="cascade"
     )
+    # Precomputed: the gateway writes one log line per mail in one INSERT.
     company_id = fields.Many2one(
-        related="receiver_id.company_id", store=True, index=True
+        related="receiver_id.company_id", store=True, index=True, precompute=True
     )
-    partner_id = fields.Many2one(related="receiver_id.partner_id", store=True)
+    partner_id = fields.Many2one(
+        related="receiver_id.partner_id", store=True, precompute=True
+    )
     state = fields.Selection(LOG_STATES, required=True)
     reason = fields.Selection(LOG_REASONS)
     email_from = fields.Char(string="From")
@@ -74,36 +80,31 @@ class EmailReceiverLog(models.Model):
             {"email_to": self.receiver_id.contact_email, "recipient_ids": []},
         )
 
-    def _after_bill_created(self, bills, message):
-        """Bills exist and hold their documents: link them and tell whoever
-        the receiver's options name."""
-        self.ensure_one()
-        receiver = self.receiver_id
-        bill = bills[:1]
-        for move in bills.filtered(lambda m: not m.partner_id):
-            move.partner_id = receiver.partner_id
-        self.write(
-            {
-                "move_id": bill.id,
-                "document_names": ", ".join(message.attachment_ids.mapped("name")),
-            }
-        )
+    @api.model
+    def _log_accepted(self, values, bill):
+        """The bill exists and holds its documents: write the log line with
+        its final values and tell whoever the receiver's options name."""
+        log = self.create(dict(values, state="accepted", move_id=bill.id))
+        receiver = log.receiver_id
+        if not bill.partner_id:
+            # The e-invoice named a seller Odoo does not know.
+            bill.partner_id = receiver.partner_id
         if receiver.notify_members:
             members = receiver._accounting_members()
             if members:
-                self._send_template(
+                log._send_template(
                     "mail_template_member_notification",
                     {"recipient_ids": [(6, 0, members.partner_id.ids)]},
                 )
         if receiver.confirm_to_sender:
-            self._send_template(
+            log._send_template(
                 "mail_template_confirmation",
-                {"email_to": self.email_from, "recipient_ids": []},
+                {"email_to": log.email_from, "recipient_ids": []},
             )
         if receiver.auto_send_xml and receiver.xml_destination_email:
-            xml = self._xml_attachment(bill)
+            xml = log._xml_attachment(bill)
             if xml:
-                self._send_template(
+                log._send_template(
                     "mail_template_xml_forward",
                     {
                         "email_to": receiver.xml_destination_email,
@@ -111,6 +112,7 @@ class EmailReceiverLog(models.Model):
                         "attachment_ids": [(4, xml.id)],
                     },
                 )
+        return log
 
     def _xml_attachment(self, bill):
         """The supplier's XML e-invoice, or a UBL made by Odoo from the bill."""

@@ -136,3 +136,28 @@ class TestEmailReceiverAccess(EmailReceiverCase):
         self.assertEqual(receiver.state, "active")
         receiver.with_user(manager).action_send_invitation()
         self.assertIn("Invitation sent", receiver.message_ids[0].body)
+
+    def test_company_choice_limited_to_own_companies(self):
+        manager = new_test_user(
+            self.env,
+            login="erc_manager_own",
+            groups="account.group_account_manager",
+        )
+        field = (
+            self.env["email.receiver"]
+            .with_user(manager)
+            .fields_get(["company_id"], ["domain"])["company_id"]
+        )
+        choices = self.env["res.company"].search(field["domain"])
+        self.assertIn(self.company, choices)
+        self.assertNotIn(self.other_company, choices)
+        with self.assertRaises(AccessError):
+            self.env["email.receiver"].with_user(manager).create(
+                {
+                    "company_id": self.other_company.id,
+                    "partner_id": self.supplier.id,
+                    "contact_email": "contact@supplier.nl",
+                    "whitelist_type": "domain",
+                    "whitelist_value": "supplier.nl",
+                }
+            )

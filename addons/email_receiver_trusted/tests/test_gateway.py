@@ -1,5 +1,7 @@
 """Raw RFC 822 mail through Odoo's real gateway (mail.thread.message_process)."""
 
+import base64
+
 from odoo.tests import new_test_user, tagged
 
 from .common import EmailReceiverCase, build_mail
@@ -8,6 +10,11 @@ DMARC_FAIL = (
     "dmarc=fail (p=reject) header.from=supplier.nl; spf=fail smtp.mailfrom=supplier.nl"
 )
 DMARC_PASS = "dmarc=pass header.from=supplier.nl; spf=pass smtp.mailfrom=supplier.nl"
+# A 1x1 transparent PNG: a scanned invoice sent as an image.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
+    "60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @tagged("post_install", "-at_install")
@@ -187,10 +194,61 @@ class TestGateway(EmailReceiverCase):
         self.assertEqual(len(self.bills()), 2)
 
     def test_dmarc_failure(self):
+        self.send(auth_results=DMARC_FAIL, subject="Factuur 2026-0042")
+        log = self.assertRefused("dmarc")
+        self.assertIn("invoices@supplier.nl", log.email_from)
+        self.assertEqual(log.subject, "Factuur 2026-0042")
+        self.assertTrue(log.received_date)
+        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        self.assertFalse(self.mails_to("invoices@supplier.nl"))
+
+    def test_dmarc_failure_with_the_exact_trusted_address(self):
+        # A forger copies the one trusted address into From: refused as well.
+        self.receiver.write(
+            {"whitelist_type": "email", "whitelist_value": "invoices@supplier.nl"}
+        )
         self.send(auth_results=DMARC_FAIL)
         self.assertRefused("dmarc")
         self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
-        self.assertFalse(self.mails_to("invoices@supplier.nl"))
+        self.send(auth_results=DMARC_PASS)
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_dmarc_failure_with_a_colleagues_address(self):
+        new_test_user(
+            self.env,
+            login="erc_colleague",
+            email="colleague@ourcompany.test",
+            groups="account.group_account_invoice",
+        )
+        self.receiver.write(
+            {"whitelist_type": "verified_users", "whitelist_value": False}
+        )
+        self.send(
+            email_from="colleague@ourcompany.test",
+            auth_results="dmarc=fail (p=none) header.from=ourcompany.test",
+        )
+        self.assertRefused("dmarc")
+        self.send(email_from="colleague@ourcompany.test")
+        self.assertEqual(len(self.bills()), 1)
+
+    def test_image_and_documents_all_on_the_bill(self):
+        self.send(
+            attachments=(
+                "invoice-2026-001.pdf",
+                "peppol-base-example.xml",
+                ("scan.png", PNG),
+            )
+        )
+        bill = self.bills()
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(
+            sorted(bill.attachment_ids.mapped("name")),
+            ["invoice-2026-001.pdf", "peppol-base-example.xml", "scan.png"],
+        )
+        self.assertEqual(
+            self.receiver.log_ids.document_names,
+            "invoice-2026-001.pdf, peppol-base-example.xml, scan.png",
+        )
 
     def test_duplicate_attachment_makes_no_second_bill(self):
         self.send()

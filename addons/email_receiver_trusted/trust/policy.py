@@ -126,9 +126,9 @@ def decide(policy, from_header, tls, auth_results):
         decision.reason = REASON_UNTRUSTED
     elif policy.tls_only and not tls:
         decision.reason = REASON_NO_TLS
-    elif policy.whitelist_type in ("domain", "email") and dmarc_failed(
-        auth_results, address.rpartition("@")[2]
-    ):
+    elif dmarc_failed(auth_results, address.rpartition("@")[2]):
+        # Not only for domain whitelists: a forged From that copies the one
+        # trusted address, or a colleague's, is the easiest forgery of all.
         decision.reason = REASON_DMARC
     else:
         decision.accepted = True
