@@ -64,6 +64,9 @@ class SftpExportSchedule(models.Model):
     server_auth_method = fields.Selection(
         related="server_id.auth_method", readonly=False
     )
+    server_password = fields.Char(
+        related="server_id.password", readonly=False, groups="base.group_system"
+    )
     server_public_key = fields.Char(related="server_id.public_key")
     server_host_key_fingerprint = fields.Char(related="server_id.host_key_fingerprint")
     monday = fields.Boolean(default=True)
@@ -107,6 +110,7 @@ class SftpExportSchedule(models.Model):
             schedule.next_run = schedule._next_run_after(now)
 
     @api.depends("next_run", "tz")
+    @api.depends_context("lang")
     def _compute_next_run_label(self):
         for schedule in self:
             if not schedule.next_run:
@@ -208,10 +212,18 @@ class SftpExportSchedule(models.Model):
         dataset = labels[run.dataset]
         if run.state == "skipped":
             self.message_post(body=self.env._("Export skipped: no data (%s).", dataset))
+        elif run.state == "failed" and run.record_count == 1:
+            self.message_post(
+                body=self.env._(
+                    "1 item could not be exported (%(dataset)s): %(error)s",
+                    dataset=dataset,
+                    error=run.error,
+                )
+            )
         elif run.state == "failed":
             self.message_post(
                 body=self.env._(
-                    "%(count)s item(s) could not be exported (%(dataset)s): %(error)s",
+                    "%(count)s items could not be exported (%(dataset)s): %(error)s",
                     count=run.record_count,
                     dataset=dataset,
                     error=run.error,
@@ -505,20 +517,23 @@ class SftpExportScheduleLine(models.Model):
         """Say in the chatter which records miss required information."""
         if not left_out:
             return
-        self.schedule_id.message_post(
-            body=self.env._(
-                "%(count)s item(s) could not be exported: %(items)s",
-                count=len(left_out),
-                items="; ".join(
-                    self.env._(
-                        "%(record)s misses %(fields)s",
-                        record=record.display_name,
-                        fields=", ".join(missing),
-                    )
-                    for record, missing in left_out.items()
-                ),
+        items = "; ".join(
+            self.env._(
+                "%(record)s misses %(fields)s",
+                record=record.display_name,
+                fields=", ".join(missing),
             )
+            for record, missing in left_out.items()
         )
+        if len(left_out) == 1:
+            body = self.env._("1 item could not be exported: %s", items)
+        else:
+            body = self.env._(
+                "%(count)s items could not be exported: %(items)s",
+                count=len(left_out),
+                items=items,
+            )
+        self.schedule_id.message_post(body=body)
 
     def _write_file(self, target, records, rows, local_now):
         """Write the CSV, or the zip of originals and CSV; returns originals count."""

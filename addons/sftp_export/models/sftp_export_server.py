@@ -74,8 +74,8 @@ class SftpExportServer(models.Model):
         AUTH_METHODS, string="Authentication", required=True, default="password"
     )
     # Secrets: only system administrators read or write them.
-    password = fields.Char(groups="base.group_system", copy=False)
-    private_key = fields.Text(groups="base.group_system", copy=False)
+    password = fields.Char(groups="base.group_system", copy=False, exportable=False)
+    private_key = fields.Text(groups="base.group_system", copy=False, exportable=False)
     public_key = fields.Char(
         readonly=True,
         copy=False,

@@ -3,13 +3,14 @@ originals in a zip, history and Send again, failures, the cron at local time."""
 
 import io
 import zipfile
-from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.sftp_export.models.sftp_export_schedule import WEEKDAYS
 
 from .common import SftpExportCase
 
@@ -195,7 +196,7 @@ class TestExportFlow(SftpExportCase):
         run = self.export(schedule)
         self.assertEqual(self.exported_numbers(run), [complete.name])
         self.assertIn(
-            "1 item(s) could not be exported: "
+            "1 item could not be exported: "
             f"{without_vat.display_name} misses VAT number",
             self.messages(schedule),
         )
@@ -350,14 +351,14 @@ class TestExportFlow(SftpExportCase):
         self.assertIn("failed after 3 attempts", run.error)
         self.assertFalse(bill.sftp_exported_on, "not delivered, not marked")
         self.assertIn(
-            "1 item(s) could not be exported (Vendor bills)", self.messages(schedule)
+            "1 item could not be exported (Vendor bills)", self.messages(schedule)
         )
         self.assertTrue(run.attachment_id, "the file is kept to send again")
         # A Dutch bookkeeper reads the reason in Dutch.
         run = self.export(schedule.with_context(lang="nl_NL"))
         self.assertIn("is na 3 pogingen mislukt", run.error)
         self.assertIn(
-            "kon(den) niet worden gedownload (Facturen)", self.messages(schedule)
+            "1 item kon niet worden gedownload (Facturen)", self.messages(schedule)
         )
         self.sshd._spawn()
         run = self.export(schedule)
@@ -396,21 +397,41 @@ class TestScheduleTiming(SftpExportCase):
         super().setUpClass()
         cls.start_sshd()
         cls.server.action_test_connection()
+        cls.cron = cls.env.ref("sftp_export.ir_cron_run_due_schedules")
 
-    def weekly_monday_seven(self):
+    def setUp(self):
+        super().setUp()
+        self.clear_remote()
+        if self.sshd.process.poll() is not None:
+            self.sshd._spawn()
+
+    def schedule_at(self, time=7.0, tz="Europe/Amsterdam", days=("monday",)):
         schedule = self.make_schedule()
         schedule.write(
             {
                 "enabled": True,
-                "time": 7.0,
-                **dict.fromkeys(["tuesday", "wednesday", "thursday", "friday"], False),
+                "time": time,
+                "tz": tz,
+                **{day: day in days for day in WEEKDAYS},
             }
         )
+        schedule.flush_recordset()  # planned now, as when the user saves the form
         return schedule
+
+    def run_cron(self):
+        """Run the cron as Odoo's scheduler does (its own cursor, its commits),
+        here on cursors that share the test's transaction."""
+        with self.enter_registry_test_mode():
+            result = self.cron.method_direct_trigger()
+        self.assertIs(result, True, "the cron ran without an error")
+
+    def exported_numbers_of(self, run):
+        return [row[0] for row in self.remote_csv(run.file_name)[1:]]
 
     def test_next_export_is_shown_in_local_time_across_dst(self):
         with freeze_time("2026-03-25 12:00:00"):
-            schedule = self.weekly_monday_seven()
+            schedule = self.schedule_at()
+            # Summer time starts on 29 March: 07:00 is then 05:00 UTC.
             self.assertEqual(str(schedule.next_run), "2026-03-30 05:00:00")
             self.assertEqual(
                 schedule.next_run_label,
@@ -418,28 +439,64 @@ class TestScheduleTiming(SftpExportCase):
             )
             schedule.enabled = False
             self.assertFalse(schedule.next_run)
+            self.assertEqual(schedule.next_run_label, "Automatic export is off.")
+        with freeze_time("2026-10-21 12:00:00"):
+            schedule.enabled = True
+            # Winter time from 25 October: 07:00 is 06:00 UTC again.
+            self.assertEqual(str(schedule.next_run), "2026-10-26 06:00:00")
+            self.assertEqual(
+                schedule.next_run_label,
+                "Next export on 26-10-2026 at 07:00 (Europe/Amsterdam)",
+            )
+            self.assertEqual(
+                schedule.with_context(lang="nl_NL").next_run_label,
+                "Volgende download is op 26-10-2026 om 07:00 (Europe/Amsterdam)",
+            )
 
     def test_cron_exports_at_the_local_time_and_plans_the_next(self):
-        cron = self.env.ref("sftp_export.ir_cron_run_due_schedules")
-        self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
+        self.assertEqual(
+            (self.cron.interval_number, self.cron.interval_type), (5, "minutes")
+        )
         bill = self.make_bill()
         with freeze_time("2026-03-28 12:00:00", tick=True):
-            schedule = self.weekly_monday_seven()
+            amsterdam = self.schedule_at(7.0, "Europe/Amsterdam")
+            new_york = self.schedule_at(7.0, "America/New_York")
         with freeze_time("2026-03-30 04:58:00", tick=True):
             self.run_cron()
-            self.assertFalse(schedule.run_ids, "06:58 local: not yet")
+        self.assertFalse(amsterdam.run_ids, "06:58 in Amsterdam: not yet")
         with freeze_time("2026-03-30 05:01:00", tick=True):
             self.run_cron()
-        self.assertEqual(schedule.run_ids.state, "delivered")
-        self.assertEqual(self.exported_numbers_of(schedule.run_ids), [bill.name])
-        self.assertEqual(str(schedule.next_run), "2026-04-06 05:00:00")
+        self.assertEqual(amsterdam.run_ids.state, "delivered")
+        self.assertEqual(self.exported_numbers_of(amsterdam.run_ids), [bill.name])
+        self.assertEqual(str(amsterdam.next_run), "2026-04-06 05:00:00")
+        self.assertTrue(bill.sftp_exported_on)
+        self.assertFalse(new_york.run_ids, "01:01 in New York: not yet")
+        # 07:00 in New York (summer time there too) is 11:00 UTC.
+        self.assertEqual(str(new_york.next_run), "2026-03-30 11:00:00")
+        with freeze_time("2026-03-30 11:01:00", tick=True):
+            self.run_cron()
+        self.assertEqual(new_york.run_ids.state, "skipped", "sent by the other one")
+        self.assertEqual(len(amsterdam.run_ids), 1, "not due again before Monday")
+        self.assertEqual(str(new_york.next_run), "2026-04-06 11:00:00")
 
-    def run_cron(self):
-        # The cron commits after each schedule; inside a test transaction the
-        # commit is replaced by nothing (Odoo's cron runner is not under test).
-        IrCron = type(self.env["ir.cron"])
-        with patch.object(IrCron, "_commit_progress", lambda *a, **k: 60.0):
-            self.env["sftp.export.schedule"]._cron_run_due_schedules()
-
-    def exported_numbers_of(self, run):
-        return [row[0] for row in self.remote_csv(run.file_name)[1:]]
+    def test_a_failed_run_is_sent_by_the_next_schedule(self):
+        bill = self.make_bill()
+        with freeze_time("2026-03-28 12:00:00", tick=True):
+            schedule = self.schedule_at(
+                7.0, days=("monday", "tuesday", "wednesday", "thursday", "friday")
+            )
+        self.sshd.stop()
+        with freeze_time("2026-03-30 05:01:00", tick=True):
+            self.run_cron()
+        failed = schedule.run_ids
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("failed after 3 attempts", failed.error)
+        self.assertFalse(bill.sftp_exported_on, "not delivered, not marked")
+        self.assertEqual(str(schedule.next_run), "2026-03-31 05:00:00")
+        self.sshd._spawn()
+        with freeze_time("2026-03-31 05:01:00", tick=True):
+            self.run_cron()
+        delivered = schedule.run_ids - failed
+        self.assertEqual(delivered.state, "delivered")
+        self.assertEqual(self.exported_numbers_of(delivered), [bill.name])
+        self.assertEqual(bill.sftp_exported_on, delivered.date)
