@@ -3,6 +3,7 @@ originals in a zip, history and Send again, failures, the cron at local time."""
 
 import io
 import zipfile
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -367,6 +368,35 @@ class TestExportFlow(SftpExportCase):
             self.exported_numbers(run), [bill.name], "the next run sends it"
         )
 
+    def test_a_crash_while_writing_the_file_delivers_nothing(self):
+        bill = self.make_bill()
+        schedule = self.make_schedule()
+        Line = type(self.env["sftp.export.schedule.line"])
+
+        def write_half_then_crash(line, target, records, rows, local_now):
+            target.write(b"Number;Total\r\n" * 50_000)  # the upload is under way
+            raise ZeroDivisionError("a bug while writing")
+
+        with (
+            patch.object(Line, "_write_file", write_half_then_crash),
+            self.assertRaises(ZeroDivisionError),
+        ):
+            schedule.action_run_now()
+        self.assertEqual(self.remote_files(), [], "no final file, no temporary file")
+        self.assertFalse(bill.sftp_exported_on)
+
+    def test_server_without_key_fails_with_the_reason_and_keeps_the_file(self):
+        bill = self.make_bill()
+        keyless = self.server.copy({"name": "No key yet"})
+        keyless.auth_method = "key"
+        schedule = self.make_schedule()
+        schedule.server_id = keyless
+        run = self.export(schedule)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("Generate a key for the server No key yet first", run.error)
+        self.assertIn(bill.name.encode(), run.attachment_id.raw)
+        self.assertEqual(self.remote_files(), [])
+
     def test_changed_host_key_is_refused(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
@@ -377,6 +407,14 @@ class TestExportFlow(SftpExportCase):
         self.assertIn("instead of the trusted", run.error)
         self.assertFalse(bill.sftp_exported_on)
         self.assertEqual(self.remote_files(), [])
+        with self.assertRaisesRegex(UserError, "instead of the trusted"):
+            self.server.action_test_connection()
+        # The administrator knows the server was reinstalled: trust its new key.
+        self.server.action_forget_host_key()
+        self.server.action_test_connection()
+        self.assertEqual(self.server.host_key_fingerprint, self.sshd.host_fingerprint)
+        self.assertEqual(self.export(schedule).state, "delivered")
+        self.assertTrue(bill.sftp_exported_on)
 
     def test_read_only_directory_fails_with_the_reason(self):
         if not self.sshd.as_root:
