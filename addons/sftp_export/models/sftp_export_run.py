@@ -4,6 +4,7 @@ import io
 import logging
 import os
 import shutil
+import tempfile
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -214,11 +215,25 @@ class SftpExportRun(models.Model):
         self.invalidate_recordset([field.name])
         records.invalidate_recordset(["sftp_run_ids", "sftp_exported_on"])
 
+    def _new_file(self):
+        """A temporary file (read and write) for the file the export produces.
+
+        Made in the filestore's folder, so that keeping it with _attach() is a
+        link, not a copy of a possibly large zip.
+        """
+        Attachment = self.env["ir.attachment"]
+        directory = None
+        if Attachment._storage() != "db":
+            directory = Attachment._filestore()
+            os.makedirs(directory, exist_ok=True)
+        return tempfile.NamedTemporaryFile(prefix=".sftp_export_", dir=directory)
+
     def _attach(self, fileobj, checksum=None, size=None):
         """Keep the produced file on the history line, for Send again.
 
-        With the filestore (Odoo's default), the file is copied into it in chunks:
-        a zip of originals can be large and is never held in memory. The location
+        With the filestore (Odoo's default), a file made by _new_file() is linked
+        into it, any other is copied in chunks: a zip of originals can be large
+        and is never held in memory. The location
         follows Odoo's own layout (checksum-named, garbage-collected when the
         transaction is rolled back).
         """
@@ -243,10 +258,11 @@ class SftpExportRun(models.Model):
             full_path = Attachment._full_path(fname)
             if not os.path.exists(full_path):
                 os.makedirs(os.path.dirname(full_path), exist_ok=True)
-                fileobj.seek(0)
-                with open(full_path + ".part", "wb") as target:
-                    shutil.copyfileobj(fileobj, target, CHUNK)
-                os.replace(full_path + ".part", full_path)
+                if not _hard_link(fileobj, full_path):
+                    fileobj.seek(0)
+                    with open(full_path + ".part", "wb") as target:
+                        shutil.copyfileobj(fileobj, target, CHUNK)
+                    os.replace(full_path + ".part", full_path)
                 Attachment._mark_for_gc(fname)
             # create() computes these from raw bytes only; set them for the copy.
             self.env.cr.execute(
@@ -262,6 +278,20 @@ class SftpExportRun(models.Model):
             attachment.invalidate_recordset(["store_fname", "checksum", "file_size"])
         self.attachment_id = attachment
         return attachment
+
+
+def _hard_link(fileobj, path):
+    """Link the named file fileobj at path; False when it cannot be linked."""
+    name = getattr(fileobj, "name", None)
+    if not isinstance(name, str) or not os.path.exists(name):
+        return False
+    try:
+        os.link(name, path)
+    except FileExistsError:
+        return True  # the same content (same checksum) is there already
+    except OSError:
+        return False
+    return True
 
 
 def _checksum(fileobj):

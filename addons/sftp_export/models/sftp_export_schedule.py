@@ -499,7 +499,7 @@ class SftpExportScheduleLine(models.Model):
         )
         # The connection is opened while the records are read and the file is
         # written; the upload sends the file as it grows.
-        with _temporary_file() as produced, run._delivering(produced) as delivery:
+        with run._new_file() as produced, run._delivering(produced) as delivery:
             records, left_out, rows = self._select(candidates, with_rows=True)
             self._post_left_out(left_out)
             if not records:
@@ -507,10 +507,8 @@ class SftpExportScheduleLine(models.Model):
             else:
                 run.record_count = len(records)
                 run.attachment_count = self._write_file(
-                    delivery.stream, records, rows, local_now
+                    delivery.stream, records, rows, local_now, run
                 )
-                # While the upload catches up with the file.
-                run._link_records(records)
         return run
 
     def _post_left_out(self, left_out):
@@ -535,14 +533,20 @@ class SftpExportScheduleLine(models.Model):
             )
         self.schedule_id.message_post(body=body)
 
-    def _write_file(self, target, records, rows, local_now):
-        """Write the CSV, or the zip of originals and CSV; returns originals count."""
+    def _write_file(self, target, records, rows, local_now, run):
+        """Write the CSV, or the zip of originals and CSV; returns originals count.
+
+        The records are linked to the run in between, once the originals are
+        written: the database does that work while the upload sends them.
+        """
         options = self.format_id._csv_options()
         if not self.include_attachments:
+            run._link_records(records)
             csv_writer.write_csv(target, rows, options)
             return 0
         archive = zip_packer.ZipStreamWriter(target, local_now)
         count = zip_packer.pack_originals(archive, self._originals(records))
+        run._link_records(records)
         with _temporary_file() as csv_file:
             csv_writer.write_csv(csv_file, rows, options)
             archive.add(
