@@ -1,6 +1,7 @@
 """Raw RFC 822 mail through Odoo's real gateway (mail.thread.message_process)."""
 
 import base64
+import logging
 
 from odoo.tests import new_test_user, tagged
 
@@ -194,7 +195,14 @@ class TestGateway(EmailReceiverCase):
         self.assertEqual(len(self.bills()), 2)
 
     def test_dmarc_failure(self):
-        self.send(auth_results=DMARC_FAIL, subject="Factuur 2026-0042")
+        with self.assertLogs(
+            "odoo.addons.email_receiver_trusted.models.email_receiver", logging.INFO
+        ) as server_log:
+            self.send(auth_results=DMARC_FAIL, subject="Factuur 2026-0042")
+        # The server log says who, what and why in words, not codes.
+        self.assertIn("invoices@supplier.nl", server_log.output[0])
+        self.assertIn("Factuur 2026-0042", server_log.output[0])
+        self.assertIn("DMARC failed", server_log.output[0])
         log = self.assertRefused("dmarc")
         self.assertIn("invoices@supplier.nl", log.email_from)
         self.assertEqual(log.subject, "Factuur 2026-0042")
