@@ -8,6 +8,8 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
+from odoo.addons.sftp_export.services.csv_writer import csv_bytes
+
 from .common import SftpExportCase
 
 VENDOR = 'Café "Zon"; Émile'  # a delimiter, a quote and accents in one value
@@ -129,6 +131,53 @@ class TestDeliveredFiles(SftpExportCase):
                 self.assertEqual(data, run.attachment_id.raw, "kept as sent")
                 if encoding == "cp1252":  # one byte per accented letter
                     self.assertIn(b"Caf\xe9", data)
+
+    def test_values_read_with_sql_equal_those_of_the_orm(self):
+        # Stored paths are read with one SQL query, the others through the ORM:
+        # every column must come out as the ORM gives it.
+        paths = [
+            "name",  # char
+            "partner_id",  # many2one, shown by name
+            "partner_id.vat",  # through a relation, sometimes empty
+            "partner_id.country_id.code",  # two steps
+            "invoice_date",  # date
+            "amount_total",  # monetary
+            "checked",  # boolean
+            "payment_state",  # selection
+            "currency_id.name",
+            "invoice_user_id.name",  # a field res.users inherits from its partner
+            "invoice_line_ids.name",  # a to-many step: first line
+            "invoice_line_ids",  # to-many: names joined
+            "amount_residual_signed",  # computed and stored
+            "sftp_exported_on",  # computed, not stored
+        ]
+        export_format = self.env["sftp.export.format"].create(
+            {
+                "name": "All kinds",
+                "dataset": "vendor_bills",
+                "column_ids": [
+                    Command.create({"header": path, "field_path": path})
+                    for path in paths
+                ],
+            }
+        )
+        self.vendor.country_id = self.env.ref("base.nl")
+        bills = self.make_bill(12.34) | self.make_bill(
+            0, partner=self.vendor_no_vat, post=False
+        )
+        bills = bills.sudo()
+        through_orm = [
+            [column._getter()(bill) for column in export_format.column_ids]
+            for bill in bills
+        ]
+        through_sql = list(export_format._rows(bills))
+        options = export_format._csv_options()
+        self.assertEqual(
+            csv_bytes(through_sql, options), csv_bytes(through_orm, options)
+        )
+        self.assertEqual(through_sql[0][2:4], ["NL000099998B57", "NL"])
+        self.assertFalse(any(through_sql[1][2:4]), "no VAT, no country")
+        self.assertEqual(through_sql[0][5], bills[0].amount_total)
 
     def test_file_name_patterns(self):
         self.make_bill()
