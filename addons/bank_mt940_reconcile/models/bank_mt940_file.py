@@ -195,7 +195,18 @@ class BankMt940File(models.Model):
                 )
             )
         data = self._get_bytes()
-        if not mt940_dialect.looks_like_mt940(data):
+        try:
+            text = mt940_dialect.decode(data)
+        except Mt940Error as error:
+            # Empty, not text, too large: say which.
+            raise UserError(
+                self.env._(
+                    "%(name)s is refused: %(reason)s",
+                    name=name,
+                    reason=self._error_text(error),
+                )
+            ) from None
+        if not mt940_dialect.looks_like_mt940(text):
             raise UserError(
                 self.env._(
                     "%s is not an MT940 bank statement: it has no statement "
@@ -205,7 +216,7 @@ class BankMt940File(models.Model):
                 )
             )
         if not self.journal_id:
-            self._match_journal(mt940_dialect.decode(data))
+            self._match_journal(text)
 
     def _get_bytes(self):
         return base64.b64decode(self.file_data or b"")

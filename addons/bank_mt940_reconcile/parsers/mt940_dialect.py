@@ -212,10 +212,12 @@ def decode(data):
 
 def looks_like_mt940(data):
     """Cheap check on upload: text with the statement fields of an MT940 file."""
-    try:
-        text = decode(data)
-    except Mt940Error:
-        return False
+    if isinstance(data, bytes):
+        try:
+            data = decode(data)
+        except Mt940Error:
+            return False
+    text = data
     return all(re.search(rf"(?m)^:{tag}:", text) for tag in ("20", "25", "60[FM]"))
 
 

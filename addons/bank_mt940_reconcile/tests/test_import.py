@@ -28,8 +28,12 @@ class TestUpload(Mt940Common):
             self.upload(b"%PDF-1.4 ...", name="factuur.pdf")
         with self.assertRaisesRegex(UserError, "not an MT940 bank statement"):
             self.upload(b"Datum;Bedrag\n01-01-2026;10,00\n", name="export.sta")
-        with self.assertRaisesRegex(UserError, "not an MT940 bank statement"):
+        with self.assertRaisesRegex(
+            UserError, "leeg.940 is refused: The file is empty"
+        ):
             self.upload(b"", name="leeg.940")
+        with self.assertRaisesRegex(UserError, "it is not text"):
+            self.upload(bytes(range(256)) * 8, name="rommel.940")
 
     def test_accepted_file_waits_linked_to_the_journal_of_its_account(self):
         record = self.upload(build_mt940([{"amount": 10, "remi": "x"}]))
@@ -465,8 +469,9 @@ class TestBadFiles(Mt940Common):
     def test_every_bad_input_has_a_dutch_message(self):
         good = build_mt940([{"amount": 10, "remi": "x"}])
         refused = {
-            "leeg.940": (b"", "geen MT940-bankbestand"),
-            "rommel.940": (bytes(range(256)) * 8, "geen MT940-bankbestand"),
+            "leeg.940": (b"", "leeg.940 is geweigerd: Het bestand is leeg"),
+            "rommel.940": (bytes(range(256)) * 8, r"\(het is geen tekst\)"),
+            "export.sta": (b"Datum;Bedrag\n", "geen MT940-bankbestand"),
             "factuur.pdf": (b"%PDF-1.4", "geen MT940-bestand"),
         }
         Files = self.env["bank.mt940.file"].with_context(lang="nl_NL")
