@@ -24,6 +24,7 @@ from .paths import remote_path, validate_directory, validate_file_name
 _logger = logging.getLogger(__name__)
 
 TIMEOUT = 20  # seconds for connecting, the SSH handshake, authentication and each read
+KEEPALIVE = 15  # seconds between keepalive messages on an idle session
 RETRIES = 3  # attempts per upload within one run
 BACKOFF = 2.0  # seconds before the second attempt, doubled for each next one
 MIN_CHUNK = 4096
@@ -156,6 +157,9 @@ class SftpClient:
                 reason=error,
             ) from error
         transport = paramiko.Transport(sock)
+        # The upload may wait for the export to write more: keep the session
+        # alive for servers that close idle connections.
+        transport.set_keepalive(KEEPALIVE)
         transport.banner_timeout = self.timeout
         transport.handshake_timeout = self.timeout
         transport.auth_timeout = self.timeout
