@@ -1,9 +1,10 @@
 """SFTP export benchmark: 10,000 vendor bills to CSV plus 1,000 PDF originals in a
 zip, uploaded to a real local sshd, against a baseline measured in the same run.
 
-- ours: Export now of one automatic-export line (select records, CSV through the
-  ORM, zip streamed to a temporary file, history attachment, upload under a
-  temporary name + posix-rename, mark the bills exported);
+- ours: Export now of one automatic-export line (select records, column values
+  read in one SQL query, zip written to a temporary file while a second thread
+  uploads it under a temporary name, posix-rename, history attachment, link the
+  bills to the delivered file);
 - baseline: one SQL read of the same columns written with the csv module, plus
   OpenSSH's `sftp` client putting the same zip bytes.
 
