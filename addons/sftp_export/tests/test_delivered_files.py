@@ -6,7 +6,7 @@ import re
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.sftp_export.services.csv_writer import csv_bytes
 
@@ -312,6 +312,20 @@ class TestTheThreeTabs(SftpExportCase):
             column.field_path = "partner_id.vat"
         with self.assertRaisesRegex(ValidationError, "is not a field of"):
             form.save()
+
+    def test_password_typed_on_the_automatic_export_form(self):
+        schedule = self.make_schedule()
+        with Form(schedule) as form:
+            form.server_auth_method = "password"
+            form.server_password = "Wachtwoord-1"
+        self.assertEqual(self.server.auth_method, "password")
+        self.assertEqual(self.server.sudo().password, "Wachtwoord-1")
+        manager = new_test_user(
+            self.env, login="sftp_form_manager", groups="account.group_account_manager"
+        )
+        as_manager = Form(schedule.with_user(manager))
+        with self.assertRaisesRegex(AssertionError, "server_password"):
+            as_manager.server_password = "anders"
 
     def test_automatic_export_form_and_history(self):
         claim = self.make_expense("Treinkaartje", mode="own_account")
