@@ -244,8 +244,12 @@ class SftpExportSchedule(models.Model):
             if not schedule.try_lock_for_update(allow_referencing=True):
                 continue
             try:
+                # Odoo runs crons without a language: what the run keeps (errors,
+                # chatter) is written in the language of the company it exports for.
+                company = schedule.company_id
+                lang = company.partner_id.lang or self.env.user.lang
                 with self.env.cr.savepoint():
-                    schedule.with_company(schedule.company_id)._run_export()
+                    schedule.with_company(company).with_context(lang=lang)._run_export()
             except Exception:
                 # A bug must not stop the other schedules; the next run retries.
                 _logger.exception("Automatic export %s failed", schedule.name)

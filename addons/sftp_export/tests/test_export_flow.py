@@ -517,6 +517,17 @@ class TestScheduleTiming(SftpExportCase):
         self.assertEqual(len(amsterdam.run_ids), 1, "not due again before Monday")
         self.assertEqual(str(new_york.next_run), "2026-04-06 11:00:00")
 
+    def test_cron_writes_in_the_language_of_the_company(self):
+        self.make_bill()
+        with freeze_time("2026-03-28 12:00:00", tick=True):
+            schedule = self.schedule_at(7.0)
+        schedule.company_id.partner_id.lang = "nl_NL"
+        self.sshd.stop()
+        with freeze_time("2026-03-30 05:01:00", tick=True):
+            self.run_cron()
+        self.assertIn("pogingen mislukt", schedule.run_ids.error)
+        self.assertIn("niet bereikbaar", schedule.run_ids.error)
+
     def test_a_failed_run_is_sent_by_the_next_schedule(self):
         bill = self.make_bill()
         with freeze_time("2026-03-28 12:00:00", tick=True):
