@@ -17,19 +17,56 @@ ERROR_KINDS = (TRANSIENT, ORANGE, RED)
 # Every HTTP call of a backend gives up after this many seconds (connect and read).
 REQUEST_TIMEOUT = 30
 
+# The English text of each error message (server log, ``str(error)``); the Odoo
+# side shows the same sentences translated (models/accounting_task.py
+# ``_error_templates``). ``%(answer)s`` is the package's own text, kept as sent.
+MESSAGES = {
+    "no_dossier_code": "The dossier has no dossier code.",
+    "unknown_task": "Unknown task type %(task_type)s.",
+    "incomplete_configuration": "The connector needs a URL, a database and an API key.",
+    "timeout": "The accounting package did not answer in time: %(reason)s",
+    "connection": "The accounting package cannot be reached: %(reason)s",
+    "bad_answer": "The accounting package sent no JSON: %(reason)s",
+    "unavailable": "The accounting package is unavailable (HTTP %(status)s): "
+    "%(answer)s",
+    "authentication": "The accounting package refused our API key (HTTP %(status)s).",
+    "refused": "The accounting package refused the booking: %(answer)s",
+    "unexpected": "The accounting package answered HTTP %(status)s %(name)s: "
+    "%(answer)s",
+    "unknown_dossier": "The accounting package has no dossier (company registry) "
+    "%(code)s.",
+    "duplicate_booking": "%(ref)s is already booked in the accounting package "
+    "(%(name)s).",
+    "already_booked": "%(ref)s was already booked in the accounting package "
+    "(%(name)s); it cannot be deleted there any more.",
+    "wrong_period": "The period of %(date)s is closed in the accounting package "
+    "(locked until %(lock_date)s).",
+    "unknown_journal": "The accounting package has no journal %(journal)s.",
+    "unknown_account": "The accounting package has no account %(account)s.",
+    "wrong_vat_code": "The accounting package has no VAT code %(tax)s.",
+}
+
 
 class BackendError(Exception):
     """A task could not be carried out by the accounting package.
 
     :param code: a stable, machine-readable reason (``unknown_journal``...); the
         Odoo side turns it into the action the accountant must take
-    :param message: the package's own explanation, shown to the user
+    :param message: a text to show as it is (e.g. the package's own words); when
+        empty, ``text`` names the sentence in :data:`MESSAGES` and ``params``
+        fill it in, so that Odoo can show it in the user's language
     :param details: values the action text may quote (a journal code...)
     """
 
     kind = RED
 
-    def __init__(self, code, message, details=None, retry_after=None):
+    def __init__(
+        self, code, message=None, details=None, retry_after=None, text=None, params=None
+    ):
+        self.text = text if message is None else None
+        self.params = params or {}
+        if message is None:
+            message = MESSAGES[text] % {k: str(v) for k, v in self.params.items()}
         super().__init__(message)
         self.code = code
         self.message = message
@@ -116,7 +153,7 @@ def perform(client, request):
     code = request["dossier_code"]
     task_type = request["task_type"]
     if not code:
-        raise OfficeError("unknown_dossier", "The dossier has no dossier code.")
+        raise OfficeError("unknown_dossier", text="no_dossier_code")
     if task_type == "activate_dossier":
         return client.activate_dossier(code)
     if task_type == "sync_dossier":
@@ -129,4 +166,6 @@ def perform(client, request):
         return client.delete_proposal(
             code, request["payload"], request["idempotency_key"]
         )
-    raise SupportError("unknown_task", f"Unknown task type {task_type}.")
+    raise SupportError(
+        "unknown_task", text="unknown_task", params={"task_type": task_type}
+    )

@@ -34,8 +34,7 @@ class OdooJson2Backend(AccountingBackend):
     def __init__(self, url, database, api_key, session=None, timeout=REQUEST_TIMEOUT):
         if not url or not database or not api_key:
             raise OfficeError(
-                "incomplete_configuration",
-                "The connector needs a URL, a database and an API key.",
+                "incomplete_configuration", text="incomplete_configuration"
             )
         self.url = url.rstrip("/")
         self.database = database
@@ -67,11 +66,11 @@ class OdooJson2Backend(AccountingBackend):
             )
         except requests.Timeout as exc:
             raise TransientError(
-                "timeout", f"The accounting package did not answer in time: {exc}"
+                "timeout", text="timeout", params={"reason": exc}
             ) from exc
         except requests.ConnectionError as exc:
             raise TransientError(
-                "connection", f"The accounting package cannot be reached: {exc}"
+                "connection", text="connection", params={"reason": exc}
             ) from exc
         if response.status_code >= 400:
             raise self._error_from_response(response)
@@ -79,7 +78,7 @@ class OdooJson2Backend(AccountingBackend):
             return response.json()
         except ValueError as exc:
             raise SupportError(
-                "bad_answer", f"The accounting package sent no JSON: {exc}"
+                "bad_answer", text="bad_answer", params={"reason": exc}
             ) from exc
 
     @staticmethod
@@ -98,19 +97,24 @@ class OdooJson2Backend(AccountingBackend):
         if status == 429 or status >= 500:
             return TransientError(
                 "unavailable",
-                f"The accounting package is unavailable (HTTP {status}): {message}",
                 retry_after=retry_after,
+                text="unavailable",
+                params={"status": status, "answer": message},
             )
         if status in (401, 403) and "AccessError" not in name:
             return OfficeError(
-                "authentication",
-                f"The accounting package refused our API key (HTTP {status}).",
+                "authentication", text="authentication", params={"status": status}
             )
         if status == 422:
+            code = "refused"
             if any(word in message.lower() for word in PERIOD_WORDS):
-                return OfficeError("wrong_period", message)
-            return OfficeError("refused", message)
-        return SupportError("unexpected", f"HTTP {status} {name}: {message}")
+                code = "wrong_period"
+            return OfficeError(code, text="refused", params={"answer": message})
+        return SupportError(
+            "unexpected",
+            text="unexpected",
+            params={"status": status, "name": name, "answer": message},
+        )
 
     # ------------------------------------------------------------ operations
     def connect(self):
@@ -168,9 +172,9 @@ class OdooJson2Backend(AccountingBackend):
         if duplicate:
             raise OfficeError(
                 "duplicate_booking",
-                f"{proposal['ref']} is already booked in the accounting package "
-                f"({duplicate[0]['name']}).",
                 details={"ref": proposal["ref"]},
+                text="duplicate_booking",
+                params={"ref": proposal["ref"], "name": duplicate[0]["name"]},
             )
         journal_id = self._journal(company, proposal["journal_code"])
         accounts = self._accounts(company, proposal["lines"])
@@ -218,9 +222,9 @@ class OdooJson2Backend(AccountingBackend):
         if booked:
             raise OfficeError(
                 "already_booked",
-                f"{proposal['ref']} was already booked in the accounting package "
-                f"({booked[0]['name']}); it cannot be deleted there any more.",
                 details={"ref": proposal["ref"]},
+                text="already_booked",
+                params={"ref": proposal["ref"], "name": booked[0]["name"]},
             )
         self._call(
             "account.move",
@@ -245,9 +249,9 @@ class OdooJson2Backend(AccountingBackend):
         if not found:
             raise OfficeError(
                 "unknown_dossier",
-                f"The accounting package has no dossier (company registry) "
-                f"{dossier_code}.",
                 details={"code": dossier_code},
+                text="unknown_dossier",
+                params={"code": dossier_code},
             )
         return found[0]
 
@@ -273,9 +277,9 @@ class OdooJson2Backend(AccountingBackend):
         if locks and date <= max(locks):
             raise OfficeError(
                 "wrong_period",
-                f"The period of {date} is closed in the accounting package "
-                f"(locked until {max(locks)}).",
                 details={"date": date, "lock_date": max(locks)},
+                text="wrong_period",
+                params={"date": date, "lock_date": max(locks)},
             )
 
     def _journal(self, company, code):
@@ -289,8 +293,9 @@ class OdooJson2Backend(AccountingBackend):
         if not found:
             raise OfficeError(
                 "unknown_journal",
-                f"The accounting package has no journal {code}.",
                 details={"journal": code},
+                text="unknown_journal",
+                params={"journal": code},
             )
         return found[0]["id"]
 
@@ -308,8 +313,9 @@ class OdooJson2Backend(AccountingBackend):
         if missing:
             raise OfficeError(
                 "unknown_account",
-                f"The accounting package has no account {', '.join(missing)}.",
                 details={"account": ", ".join(missing)},
+                text="unknown_account",
+                params={"account": ", ".join(missing)},
             )
         return by_code
 
@@ -328,8 +334,9 @@ class OdooJson2Backend(AccountingBackend):
         if missing:
             raise OfficeError(
                 "wrong_vat_code",
-                f"The accounting package has no VAT code {', '.join(missing)}.",
                 details={"tax": ", ".join(missing)},
+                text="wrong_vat_code",
+                params={"tax": ", ".join(missing)},
             )
 
     def _partner(self, company, partner):

@@ -8,6 +8,7 @@ import psycopg2
 from odoo import api, fields, models
 
 from ..backends import BACKENDS, BackendError, perform
+from .accounting_task import error_text
 
 _logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class AccountingBackend(models.Model):
             answer = self._get_client().connect()
         except BackendError as error:
             return self._notify(
-                self.env._("Connection failed"), error.message, "danger"
+                self.env._("Connection failed"), error_text(self.env, error), "danger"
             )
         return self._notify(
             self.env._("Connection works"),
@@ -314,5 +315,11 @@ class AccountingBackend(models.Model):
         domain = [("id", "in", backend_ids)] if backend_ids else []
         backends = self.search(domain, limit=100)
         for backend in backends:
-            handled = backend._run(before_start=self.env["ir.cron"]._commit_progress)
+            # ir.cron gives no language: what the run stores (task errors,
+            # instructions) is written in the language of the connector's company
+            company = backend.company_id or self.env.company
+            lang = company.partner_id.lang or self.env.user.lang
+            handled = backend.with_context(lang=lang)._run(
+                before_start=self.env["ir.cron"]._commit_progress
+            )
             self.env["ir.cron"]._commit_progress(handled)

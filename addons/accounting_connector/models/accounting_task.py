@@ -28,6 +28,58 @@ OPEN_STATES = ("pending", "running", "failed")
 MAX_RETRY_DELAY = 3600
 
 
+def _error_templates(env):
+    """The backends' messages (backends.base.MESSAGES) in the user's language."""
+    return {
+        "no_dossier_code": env._("The dossier has no dossier code."),
+        "unknown_task": env._("Unknown task type %(task_type)s."),
+        "incomplete_configuration": env._(
+            "The connector needs a URL, a database and an API key."
+        ),
+        "timeout": env._("The accounting package did not answer in time: %(reason)s"),
+        "connection": env._("The accounting package cannot be reached: %(reason)s"),
+        "bad_answer": env._("The accounting package sent no JSON: %(reason)s"),
+        "unavailable": env._(
+            "The accounting package is unavailable (HTTP %(status)s): %(answer)s"
+        ),
+        "authentication": env._(
+            "The accounting package refused our API key (HTTP %(status)s)."
+        ),
+        "refused": env._("The accounting package refused the booking: %(answer)s"),
+        "unexpected": env._(
+            "The accounting package answered HTTP %(status)s %(name)s: %(answer)s"
+        ),
+        "unknown_dossier": env._(
+            "The accounting package has no dossier (company registry) %(code)s."
+        ),
+        "duplicate_booking": env._(
+            "%(ref)s is already booked in the accounting package (%(name)s)."
+        ),
+        "already_booked": env._(
+            "%(ref)s was already booked in the accounting package (%(name)s); it "
+            "cannot be deleted there any more."
+        ),
+        "wrong_period": env._(
+            "The period of %(date)s is closed in the accounting package (locked "
+            "until %(lock_date)s)."
+        ),
+        "unknown_journal": env._("The accounting package has no journal %(journal)s."),
+        "unknown_account": env._("The accounting package has no account %(account)s."),
+        "wrong_vat_code": env._("The accounting package has no VAT code %(tax)s."),
+    }
+
+
+def error_text(env, error):
+    """A backend error as the user reads it, in the language of ``env``.
+
+    The package's own words (``%(answer)s``) and technical reasons stay as sent.
+    """
+    template = _error_templates(env).get(getattr(error, "text", None))
+    if not template:
+        return error.message if isinstance(error, BackendError) else str(error)
+    return template % {key: str(value) for key, value in error.params.items()}
+
+
 class AccountingTask(models.Model):
     """One thing to carry to the accounting package, strictly in order per dossier."""
 
@@ -368,14 +420,15 @@ class AccountingTask(models.Model):
                 + timedelta(seconds=min(delay, MAX_RETRY_DELAY)),
                 "lease_token": False,
                 "lease_until": False,
-                "error_message": error.message,
+                "error_message": error_text(self.env, error),
                 "error_kind": TRANSIENT,
             }
         )
 
     def _mark_failed(self, error, kind):
         if isinstance(error, BackendError):
-            message, code, details = error.message, error.code, error.details
+            message = error_text(self.env, error)
+            code, details = error.code, error.details
         else:
             message = self.env._("Internal error: %s", repr(error))
             code, details = "internal", {}

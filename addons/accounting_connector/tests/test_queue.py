@@ -267,3 +267,39 @@ class TestQueue(ConnectorCase):
         self.assertIn("cannot be reached", task.error_message)
         self.assertTrue(task.next_attempt_at)
         self.assertEqual(self.backend.cron_id.user_id, self.env.ref("base.user_root"))
+
+    def test_scheduled_run_writes_in_the_company_language(self):
+        """ir.cron gives no language: a Dutch office still reads Dutch errors."""
+        self.env.company.partner_id.lang = "nl_NL"
+        self.backend.write({"active": True, "url": "http://127.0.0.1:9"})
+        task = self._task(self.dossier_a, name="A1")
+        self.env.flush_all()
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            env = self.env(cr=cr, context={})
+            self.assertFalse(env.context.get("lang"))
+            env["accounting.backend"]._cron_run_connectors([self.backend.id])
+        self.assertEqual(task.error_kind, "transient")
+        self.assertIn("Het boekhoudpakket is niet bereikbaar", task.error_message)
+        self.assertNotIn("cannot be reached", task.error_message)
+
+    def test_failed_task_instruction_is_in_the_run_language(self):
+        """The instruction's "What went wrong" is a Dutch sentence with its values."""
+        task = self._task(self.dossier_a, name="A1")
+        client = ScriptedClient()
+        client.errors = [
+            OfficeError(
+                "unknown_journal",
+                details={"journal": "VK"},
+                text="unknown_journal",
+                params={"journal": "VK"},
+            )
+        ]
+        with self.enter_registry_test_mode():
+            self.backend.with_context(lang="nl_NL")._run(
+                time_budget=10, client_factory=lambda: client
+            )
+        self.assertEqual(task.state, "failed")
+        self.assertEqual(
+            task.instruction_ids.message, "Het boekhoudpakket heeft geen dagboek VK."
+        )
+        self.assertEqual(task.error_message, task.instruction_ids.message)
