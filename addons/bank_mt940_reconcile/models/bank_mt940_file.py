@@ -31,6 +31,7 @@ CHUNK_SIZE = 250
 # this many seconds have passed since the last report.
 PROGRESS_STEP = 1000
 PROGRESS_SECONDS = 1.0
+PROGRESS_STALE_MINUTES = 15
 # First key of the per-journal advisory lock (the second is the journal id).
 JOURNAL_LOCK_KEY = 940
 OPEN_STATES = ("not_paid", "partial")
@@ -117,7 +118,14 @@ class BankMt940File(models.Model):
             )
 
     def _compute_progress(self):
-        rows = self.env["bank.mt940.progress"].search([("file_id", "in", self.ids)])
+        # A session that died while processing leaves its last report behind:
+        # a report older than PROGRESS_STALE_MINUTES is not shown.
+        recent = fields.Datetime.subtract(
+            fields.Datetime.now(), minutes=PROGRESS_STALE_MINUTES
+        )
+        rows = self.env["bank.mt940.progress"].search(
+            [("file_id", "in", self.ids), ("reported_at", ">=", recent)]
+        )
         by_file = {row.file_id: row for row in rows}
         for record in self:
             row = by_file.get(record.id)

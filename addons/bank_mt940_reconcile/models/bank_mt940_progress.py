@@ -16,6 +16,7 @@ class BankMt940Progress(models.Model):
     company_id = fields.Many2one("res.company", required=True)
     done = fields.Integer()
     total = fields.Integer()
+    reported_at = fields.Datetime()
 
     _file_unique = models.UniqueIndex("(file_id)")
 
@@ -24,10 +25,12 @@ class BankMt940Progress(models.Model):
             cr.execute(
                 SQL(
                     """
-                    INSERT INTO bank_mt940_progress (file_id, company_id, done, total)
-                    VALUES (%s, %s, %s, %s)
+                    INSERT INTO bank_mt940_progress
+                        (file_id, company_id, done, total, reported_at)
+                    VALUES (%s, %s, %s, %s, now() AT TIME ZONE 'UTC')
                     ON CONFLICT (file_id) DO UPDATE
-                    SET done = EXCLUDED.done, total = EXCLUDED.total
+                    SET done = EXCLUDED.done, total = EXCLUDED.total,
+                        reported_at = EXCLUDED.reported_at
                     """,
                     file.id,
                     file.company_id.id,

@@ -620,6 +620,28 @@ class TestProgress(Mt940Common):
             )
             self.assertEqual(cr.fetchone()[0], 0)
 
+    def test_report_of_a_session_that_died_is_not_shown(self):
+        record = self.upload(build_mt940([{"amount": 1, "remi": "x"}]))
+        progress = self.env["bank.mt940.progress"].create(
+            {
+                "file_id": record.id,
+                "company_id": self.company.id,
+                "done": 1200,
+                "total": 4000,
+                "reported_at": fields.Datetime.now(),
+            }
+        )
+        self.assertEqual(record.progress, "1,200 / 4,000 transactions")
+        record.invalidate_recordset(["progress"])
+        self.assertEqual(
+            record.with_context(lang="nl_NL").progress, "1.200 / 4.000 transacties"
+        )
+        progress.reported_at = fields.Datetime.subtract(
+            fields.Datetime.now(), minutes=20
+        )
+        record.invalidate_recordset(["progress"])
+        self.assertFalse(record.progress)
+
     def test_file_that_fails_halfway_leaves_no_progress_behind(self):
         data = build_mt940([{"amount": n + 1, "remi": "x"} for n in range(3)])
         record = self.upload(data)
