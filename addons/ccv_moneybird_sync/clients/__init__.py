@@ -4,6 +4,7 @@ from .errors import (
     ApiError,
     AuthorizationRevoked,
     CcvAuthError,
+    DataError,
     NotFound,
     RateLimitExhausted,
     TransportError,

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import requests
 
-from .errors import ApiError, CcvAuthError, NotFound, RateLimitExhausted
+from .errors import ApiError, CcvAuthError, DataError, NotFound, RateLimitExhausted
 from .http import json_or_none, retry_after_seconds, send
 
 CCV_DEFAULT_URL = "https://api.psp.ccv.eu"
@@ -58,26 +58,23 @@ def to_epoch_ms(moment):
 def parse_transaction(data):
     """CCV transaction JSON → :class:`CcvTransaction`; ValueError if unusable."""
     if not isinstance(data, dict) or not data.get("reference"):
-        raise ValueError("CCV sent a transaction without a reference")
+        raise DataError("ccv_no_reference")
     status = data.get("status")
     if status not in STATUSES:
-        raise ValueError(
-            f"CCV transaction {data['reference']}: unknown status {status!r}"
+        raise DataError(
+            "ccv_unknown_status",
+            {"reference": data["reference"], "status": repr(status)},
         )
     try:
         amount = Decimal(str(data.get("amount")))
     except (InvalidOperation, TypeError) as exc:
-        raise ValueError(
-            f"CCV transaction {data['reference']}: no valid amount"
-        ) from exc
+        raise DataError("ccv_bad_amount", {"reference": data["reference"]}) from exc
     try:
         created = from_epoch_ms(data["created"])
         final = data.get("statusFinalDate") or data.get("lastUpdate") or data["created"]
         paid_on = from_epoch_ms(final)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(
-            f"CCV transaction {data['reference']}: no valid timestamp"
-        ) from exc
+        raise DataError("ccv_bad_timestamp", {"reference": data["reference"]}) from exc
     return CcvTransaction(
         reference=str(data["reference"]),
         merchant_order_reference=str(data.get("merchantOrderReference") or ""),
@@ -98,7 +95,7 @@ class CcvClient:
         self, api_key, base_url=CCV_DEFAULT_URL, session=None, sleep=time.sleep
     ):
         if not api_key:
-            raise ValueError("No CCV API key")
+            raise DataError("ccv_no_key")
         self.base_url = (base_url or CCV_DEFAULT_URL).rstrip("/")
         self._auth = (api_key, "")
         self._session = session or requests.Session()
@@ -117,19 +114,22 @@ class CcvClient:
             if response.status_code != 429:
                 break
             if attempt == MAX_RETRIES:
-                raise RateLimitExhausted("CCV kept answering 'too many requests'", 429)
+                raise RateLimitExhausted("ccv_rate_limited", 429)
             self._sleep(retry_after_seconds(response))
         body = json_or_none(response)
         if response.status_code == 401:
-            raise CcvAuthError("CCV does not accept the API key", 401, body)
+            raise CcvAuthError("ccv_key_refused", 401, body)
         if response.status_code == 404:
-            raise NotFound("CCV does not know this transaction", 404, body)
+            raise NotFound("ccv_not_found", 404, body)
         if response.status_code >= 400:
             raise ApiError(
-                f"CCV answered HTTP {response.status_code}", response.status_code, body
+                "ccv_http",
+                response.status_code,
+                body,
+                {"status": response.status_code},
             )
         if body is None:
-            raise ApiError("CCV sent an answer that is not JSON", response.status_code)
+            raise ApiError("ccv_not_json", response.status_code)
         return body
 
     def test_connection(self):

@@ -26,14 +26,12 @@ def send(session, method, url, **kwargs):
         return session.request(method, url, **kwargs)
     except requests.Timeout as exc:
         _logger.warning("%s %s timed out", method, _strip_query(url))
-        raise TransportError(
-            f"No answer from {_host(url)} within the time limit"
-        ) from exc
+        raise TransportError("timeout", params={"host": _host(url)}) from exc
     except requests.RequestException as exc:
         _logger.warning(
             "%s %s failed: %s", method, _strip_query(url), type(exc).__name__
         )
-        raise TransportError(f"Could not reach {_host(url)}") from exc
+        raise TransportError("unreachable", params={"host": _host(url)}) from exc
 
 
 def retry_after_seconds(response, default=1.0, now=None):

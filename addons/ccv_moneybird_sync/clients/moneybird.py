@@ -15,6 +15,7 @@ import requests
 from .errors import (
     ApiError,
     AuthorizationRevoked,
+    DataError,
     NotFound,
     RateLimitExhausted,
     Unprocessable,
@@ -47,7 +48,7 @@ class OAuthTokens:
 
 def _tokens_from(body, now, previous_refresh=""):
     if not isinstance(body, dict) or not body.get("access_token"):
-        raise ApiError("Moneybird sent no access token")
+        raise ApiError("mb_no_token")
     expires_in = body.get("expires_in")
     expires_at = (
         now + datetime.timedelta(seconds=int(expires_in)) if expires_in else None
@@ -104,15 +105,16 @@ class MoneybirdOAuth:
         if response.status_code in (400, 401):
             error = (body or {}).get("error") if isinstance(body, dict) else None
             raise AuthorizationRevoked(
-                "Moneybird refused the authorization "
-                f"({error or response.status_code})",
+                "mb_authorization_refused",
                 response.status_code,
                 {"error": error},  # never the request: it holds the client secret
+                {"answer": error or response.status_code},
             )
         if response.status_code >= 400:
             raise ApiError(
-                f"Moneybird's token endpoint answered HTTP {response.status_code}",
+                "mb_token_http",
                 response.status_code,
+                params={"status": response.status_code},
             )
         return _tokens_from(body, self._now(), previous_refresh)
 
@@ -127,9 +129,7 @@ class MoneybirdOAuth:
 
     def refresh(self, refresh_token):
         if not refresh_token:
-            raise AuthorizationRevoked(
-                "There is no refresh token; connect Moneybird again"
-            )
+            raise AuthorizationRevoked("mb_no_refresh_token")
         return self._token(
             {"grant_type": "refresh_token", "refresh_token": refresh_token},
             previous_refresh=refresh_token,
@@ -167,7 +167,7 @@ class MoneybirdClient:
     # -- plumbing ---------------------------------------------------------
     def _refresh(self):
         if not self._oauth:
-            raise AuthorizationRevoked("The Moneybird access token expired")
+            raise AuthorizationRevoked("mb_token_expired")
         self.tokens = self._oauth.refresh(self.tokens.refresh_token)
         self.refresh_count += 1
         if self._on_tokens:
@@ -175,7 +175,7 @@ class MoneybirdClient:
 
     def _url(self, resource):
         if self.administration_id is None:
-            raise ValueError("No Moneybird administration chosen")
+            raise DataError("mb_no_administration")
         return f"{self.base_url}/api/v2/{self.administration_id}/{resource}.json"
 
     def _request(self, method, url, params=None, json=None):
@@ -202,9 +202,7 @@ class MoneybirdClient:
             if status == 429:
                 self.rate_limited_count += 1
                 if attempt >= MAX_RETRIES:
-                    raise RateLimitExhausted(
-                        "Moneybird kept answering 'too many requests'", 429
-                    )
+                    raise RateLimitExhausted("mb_rate_limited", 429)
                 attempt += 1
                 self.limiter.pause(retry_after_seconds(response))
                 continue
@@ -218,21 +216,17 @@ class MoneybirdClient:
         status = response.status_code
         body = json_or_none(response)
         if status == 401:
-            raise AuthorizationRevoked(
-                "Moneybird no longer accepts the authorization", status, body
-            )
+            raise AuthorizationRevoked("mb_revoked", status, body)
         if status == 403:
-            raise AuthorizationRevoked(
-                "The Moneybird authorization lacks the rights needed (scopes)",
-                status,
-                body,
-            )
+            raise AuthorizationRevoked("mb_scopes", status, body)
         if status == 404:
-            raise NotFound("Moneybird does not know this object", status, body)
+            raise NotFound("mb_not_found", status, body)
         if status == 422:
-            raise Unprocessable(_error_text(body) or "invalid data", status, body)
+            # Moneybird's own words, as it sent them
+            answer = _error_text(body) or f"HTTP {status}"
+            raise Unprocessable("mb_refused", status, body, {"answer": answer})
         if status >= 400:
-            raise ApiError(f"Moneybird answered HTTP {status}", status, body)
+            raise ApiError("mb_http", status, body, {"status": status})
         return response, body
 
     # -- resources --------------------------------------------------------

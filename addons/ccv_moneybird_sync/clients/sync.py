@@ -100,12 +100,19 @@ class PaymentSyncer:
         except AuthorizationRevoked:
             raise
         except Unprocessable as exc:
-            return Outcome(ERROR, MONEYBIRD_REFUSED, details={"moneybird": exc.message})
+            # Moneybird's own words, shown as it sent them
+            answer = exc.params.get("answer") or exc.message
+            return Outcome(ERROR, MONEYBIRD_REFUSED, details={"moneybird": answer})
         except ApiError as exc:
             reason = TEMPORARY if exc.transient else MONEYBIRD_REFUSED
-            return Outcome(
-                ERROR, reason, details={"moneybird": exc.message, "http": exc.status}
-            )
+            details = {
+                "moneybird": exc.message,
+                "http": exc.status,
+                # shown in the user's language by the Odoo side
+                "error": exc.kind,
+                "error_params": exc.params,
+            }
+            return Outcome(ERROR, reason, details=details)
 
     def _process(self, payment):
         texts = (payment.merchant_order_reference, payment.description)

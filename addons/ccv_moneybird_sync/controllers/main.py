@@ -7,7 +7,11 @@ from odoo import http
 from odoo.http import request
 
 from ..clients.errors import ApiError
-from ..models.ccv_moneybird_connection import CALLBACK_PATH, WEBHOOK_PATH
+from ..models.ccv_moneybird_connection import (
+    CALLBACK_PATH,
+    WEBHOOK_PATH,
+    error_text,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +42,9 @@ class CcvMoneybirdController(http.Controller):
             except ApiError as exc:
                 connection.moneybird_state = "revoked"
                 connection.message_post(
-                    body=request.env._("Connecting Moneybird failed: %s", exc.message)
+                    body=request.env._(
+                        "Connecting Moneybird failed: %s", error_text(request.env, exc)
+                    )
                 )
         action = request.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_action")
         return request.redirect(f"/odoo/action-{action.id}/{connection.id}")

@@ -45,6 +45,62 @@ CCV_BATCH = 50
 RECHECK_PAYMENTS = 2000
 
 
+def _error_templates(env):
+    """The clients' messages (clients.errors.MESSAGES) in the user's language."""
+    return {
+        "timeout": env._("No answer from %(host)s within the time limit"),
+        "unreachable": env._("Could not reach %(host)s"),
+        "ccv_no_key": env._("No CCV API key"),
+        "ccv_rate_limited": env._("CCV kept answering 'too many requests'"),
+        "ccv_key_refused": env._("CCV does not accept the API key"),
+        "ccv_not_found": env._("CCV does not know this transaction"),
+        "ccv_http": env._("CCV answered HTTP %(status)s"),
+        "ccv_not_json": env._("CCV sent an answer that is not JSON"),
+        "ccv_no_reference": env._("CCV sent a transaction without a reference"),
+        "ccv_unknown_status": env._(
+            "CCV transaction %(reference)s: unknown status %(status)s"
+        ),
+        "ccv_bad_amount": env._("CCV transaction %(reference)s: no valid amount"),
+        "ccv_bad_timestamp": env._("CCV transaction %(reference)s: no valid timestamp"),
+        "mb_no_token": env._("Moneybird sent no access token"),
+        "mb_authorization_refused": env._(
+            "Moneybird refused the authorization (%(answer)s)"
+        ),
+        "mb_token_http": env._("Moneybird's token endpoint answered HTTP %(status)s"),
+        "mb_no_refresh_token": env._(
+            "There is no refresh token; connect Moneybird again"
+        ),
+        "mb_token_expired": env._("The Moneybird access token expired"),
+        "mb_no_administration": env._("No Moneybird administration chosen"),
+        "mb_rate_limited": env._("Moneybird kept answering 'too many requests'"),
+        "mb_revoked": env._("Moneybird no longer accepts the authorization"),
+        "mb_scopes": env._(
+            "The Moneybird authorization lacks the rights needed (scopes)"
+        ),
+        "mb_not_found": env._("Moneybird does not know this object"),
+        "mb_refused": env._("Moneybird refused the data: %(answer)s"),
+        "mb_http": env._("Moneybird answered HTTP %(status)s"),
+    }
+
+
+def kind_text(env, kind, params, default=""):
+    """The sentence ``kind`` of the clients, filled in, in the language of ``env``."""
+    template = _error_templates(env).get(kind)
+    if not template:
+        return default
+    return template % {key: str(value) for key, value in (params or {}).items()}
+
+
+def error_text(env, exc):
+    """What the user reads of an error of the clients (or of Odoo)."""
+    if isinstance(exc, UserError):
+        return exc.args[0]
+    english = getattr(exc, "message", None) or str(exc)
+    return kind_text(
+        env, getattr(exc, "kind", None), getattr(exc, "params", {}), english
+    )
+
+
 class CcvMoneybirdConnection(models.Model):
     _name = "ccv.moneybird.connection"
     _description = "CCV – Moneybird connection"
@@ -216,7 +272,9 @@ class CcvMoneybirdConnection(models.Model):
         except (CcvAuthError, ApiError, ValueError) as exc:
             self.ccv_state = "error"
             raise UserError(
-                self.env._("CCV did not accept the connection: %s", _message(exc))
+                self.env._(
+                    "CCV did not accept the connection: %s", error_text(self.env, exc)
+                )
             ) from exc
         self.ccv_state = "connected"
         return _notify(
@@ -551,17 +609,22 @@ class CcvMoneybirdConnection(models.Model):
             self.env["ir.cron"]._commit_progress(remaining=len(self))
         succeeded = self.browse()
         for connection in self:
+            # ir.cron gives no language: chatter posts and payment errors are
+            # written in the language of the connection's company
+            connection = connection.with_context(
+                lang=connection.company_id.partner_id.lang or self.env.user.lang
+            )
             try:
                 with self.env.cr.savepoint():
                     work(connection)
                 succeeded |= connection
             except (ApiError, UserError, ValueError) as exc:
                 # ValueError: CCV sent a transaction we cannot read; nothing is kept
-                _logger.warning(
-                    "CCV–Moneybird connection %s: %s", connection.id, _message(exc)
-                )
+                _logger.warning("CCV–Moneybird connection %s: %s", connection.id, exc)
                 connection.message_post(
-                    body=self.env._("Synchronisation stopped: %s", _message(exc))
+                    body=connection.env._(
+                        "Synchronisation stopped: %s", error_text(connection.env, exc)
+                    )
                 )
             if in_cron:
                 self.env["ir.cron"]._commit_progress(1)
@@ -609,7 +672,7 @@ class CcvMoneybirdConnection(models.Model):
         )
 
         def work(connection):
-            waiting = self.env["ccv.payment"].search(
+            waiting = connection.env["ccv.payment"].search(
                 [
                     ("connection_id", "=", connection.id),
                     "|",
@@ -624,10 +687,6 @@ class CcvMoneybirdConnection(models.Model):
                 connection._process_ready_payments()
 
         return connections._run_connections(work)
-
-
-def _message(exc):
-    return getattr(exc, "message", None) or str(exc)
 
 
 def _notify(title, message):

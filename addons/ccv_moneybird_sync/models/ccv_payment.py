@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from ..clients import sync
 from ..clients.errors import ApiError
+from .ccv_moneybird_connection import error_text, kind_text
 from .ccv_moneybird_remote import CCV_METHODS
 
 _logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class CcvPayment(models.Model):
                 connection._refresh_from_ccv(payments)
             except ApiError as exc:
                 raise UserError(
-                    self.env._("CCV could not be read: %s", exc.message)
+                    self.env._("CCV could not be read: %s", error_text(self.env, exc))
                 ) from exc
             payments = payments.filtered(lambda p: p.state != "done")
             connection._process_payments(payments)
@@ -285,6 +286,13 @@ class CcvPayment(models.Model):
         invoice = outcome.invoice_number or ""
         details = outcome.details
         amount = f"{self.amount:.2f} {self.currency_id.name}"
+        # what Moneybird said: our sentence in the user's language, or its own words
+        moneybird = kind_text(
+            self.env,
+            details.get("error"),
+            details.get("error_params"),
+            details.get("moneybird", ""),
+        )
         messages = {
             sync.REGISTERED: self.env._("Registered on Moneybird invoice %s.", invoice),
             sync.ALREADY_REGISTERED: self.env._(
@@ -318,12 +326,12 @@ class CcvPayment(models.Model):
                 self.method or "?",
             ),
             sync.MONEYBIRD_REFUSED: self.env._(
-                "Moneybird refused the payment: %s", details.get("moneybird", "")
+                "Moneybird refused the payment: %s", moneybird
             ),
             sync.TEMPORARY: self.env._(
                 "Moneybird could not be reached (%s). It is tried again tonight, or "
                 "press Process.",
-                details.get("moneybird", ""),
+                moneybird,
             ),
         }
         return messages.get(outcome.reason, outcome.reason)

@@ -2,3 +2,4 @@ from . import test_ccv_moneybird_sync
 from . import test_clients
 from . import test_http
 from . import test_sync
+from . import test_languages
