@@ -261,18 +261,22 @@ class TestConcurrentSessions(TransactionCase):
         self._join(threads)
         self.assertEqual(results, {"now": "ok", "cron": "ok"})
         files = self._files(first, second)
-        # The cron postpones a file that had to wait; its next run takes it.
-        if files[second]["state"] == "waiting":
-            self._in_session(
-                lambda env: (
-                    env["bank.mt940.file"]
-                    .browse(second)
-                    ._cron_process_file([("state", "=", "waiting")])
-                ),
-                results,
-                "cron",
-            )
-            files = self._files(first, second)
+        # Process now waited and was retried; the cron postpones a file that
+        # had to wait, without an error: its next run takes it.
+        self.assertEqual(files[first]["state"], "processed", files[first]["message"])
+        self.assertEqual(files[second]["state"], "waiting")
+        self.assertFalse(files[second]["message"])
+        self._in_session(
+            lambda env: (
+                env["bank.mt940.file"]
+                .browse(second)
+                ._cron_process_file([("state", "=", "waiting")])
+            ),
+            results,
+            "cron",
+        )
+        self.assertEqual(results["cron"], "ok")
+        files = self._files(first, second)
         self.assertEqual(
             [files[first]["state"], files[second]["state"]],
             ["processed", "processed"],
