@@ -719,7 +719,10 @@ class BankMt940File(models.Model):
         remaining = len(files) if len(files) < batch_size else self.search_count(domain)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
         for record in files:
-            record._cron_process_file(domain)
+            # Odoo runs crons without a language: the file's log and messages are
+            # written in the language of the company the file belongs to.
+            lang = record.company_id.partner_id.lang or self.env.user.lang
+            record.with_context(lang=lang)._cron_process_file(domain)
 
     def _cron_process_file(self, domain):
         """Cron: take the file if it is still to do, process it, commit."""

@@ -529,6 +529,15 @@ class TestCron(Mt940Common):
         self.assertEqual(record.state, "processed")
         self.assertEqual(invoice.payment_state, "paid")
 
+    def test_cron_writes_in_the_language_of_the_company(self):
+        self.env.company.partner_id.lang = "nl_NL"
+        record = self.upload(build_mt940([{"amount": 5, "remi": "zonder nummer"}]))
+        cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
+        with self.enter_registry_test_mode():
+            cron.with_context(lang=None).method_direct_trigger()
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(record.log_ids.message, "geen factuurnummer gevonden")
+
     def test_interval_is_a_setting(self):
         cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
         settings = self.env["res.config.settings"].create({})
