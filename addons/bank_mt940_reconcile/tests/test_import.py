@@ -622,12 +622,16 @@ class TestProgress(Mt940Common):
         self.assertEqual(record.state, "processed")
         self.assertEqual(len(record.statement_line_ids), 5)
         self.assertFalse(record.progress)
+        self.assertEqual(self.committed_progress_rows(record), 0)
+
+    def committed_progress_rows(self, record):
+        """Progress rows of the file as other sessions see them."""
         with self.registry.cursor() as cr:
             cr.execute(
                 "SELECT count(*) FROM bank_mt940_progress WHERE file_id = %s",
                 [record.id],
             )
-            self.assertEqual(cr.fetchone()[0], 0)
+            return cr.fetchone()[0]
 
     def test_report_of_a_session_that_died_is_not_shown(self):
         record = self.upload(build_mt940([{"amount": 1, "remi": "x"}]))
@@ -663,9 +667,4 @@ class TestProgress(Mt940Common):
         self.assertEqual(record.message, "Rekening geblokkeerd")
         self.assertFalse(record.statement_line_ids)
         self.assertFalse(record.progress)
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM bank_mt940_progress WHERE file_id = %s",
-                [record.id],
-            )
-            self.assertEqual(cr.fetchone()[0], 0)
+        self.assertEqual(self.committed_progress_rows(record), 0)
