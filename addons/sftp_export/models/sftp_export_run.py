@@ -138,7 +138,7 @@ class SftpExportRun(models.Model):
         upload = start_error = None
         try:
             upload = self._client().upload_in_background(
-                delivery.stream.reader(), self.file_name
+                delivery.stream, self.file_name
             )
         except (ValueError, UserError) as error:
             start_error = error  # the file is still made, to send it again later

@@ -1,9 +1,7 @@
-import contextlib
 import datetime
 import io
 import logging
 import os
-import tempfile
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -540,33 +538,24 @@ class SftpExportScheduleLine(models.Model):
     def _write_file(self, target, records, rows, local_now, run):
         """Write the CSV, or the zip of originals and CSV; returns originals count.
 
-        The records are linked to the run in between, once the originals are
-        written: the database does that work while the upload sends them.
+        For a zip, the originals (most of its bytes) are written first: the
+        upload sends them while the CSV is formatted and compressed and the
+        records are linked to the run.
         """
         options = self.format_id._csv_options()
         if not self.include_attachments:
             run._link_records(records)
             csv_writer.write_csv(target, rows, options)
             return 0
-        archive = zip_packer.ZipStreamWriter(target, local_now)
-        count = zip_packer.pack_originals(archive, self._originals(records))
-        run._link_records(records)
-        with _temporary_file() as csv_file:
-            csv_writer.write_csv(csv_file, rows, options)
-            archive.add(
-                self.format_id._file_name(local_now),
-                lambda: _rewound(csv_file),
-                deflate=True,
-            )
-        archive.close()
+        originals = self._originals(records)
+        with zip_packer.DeflatedMember() as csv_member:
+            archive = zip_packer.ZipStreamWriter(target, local_now)
+            count = zip_packer.pack_originals(archive, originals)
+            csv_writer.write_csv(csv_member, rows, options)
+            run._link_records(records)
+            archive.add_deflated(self.format_id._file_name(local_now), csv_member)
+            archive.close()
         return count
-
-
-@contextlib.contextmanager
-def _rewound(handle):
-    handle.flush()
-    handle.seek(0)
-    yield handle
 
 
 def _opener(attachment):
@@ -578,9 +567,3 @@ def _opener(attachment):
             return lambda: open(path, "rb")
     # Read when packed, one at a time (not all originals in memory at once).
     return lambda: io.BytesIO(attachment.with_prefetch().raw or b"")
-
-
-@contextlib.contextmanager
-def _temporary_file():
-    with tempfile.TemporaryFile(prefix="sftp_export_") as handle:
-        yield handle

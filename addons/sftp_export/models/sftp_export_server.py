@@ -35,6 +35,9 @@ def _error_templates(env):
         "incomplete": env._(
             "%(file)s was not sent: the export stopped before the file was complete."
         ),
+        "upload_ended": env._(
+            "The upload of %(file)s stopped unexpectedly (%(reason)s)."
+        ),
     }
 
 

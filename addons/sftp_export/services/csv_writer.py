@@ -60,27 +60,79 @@ def _quantum(digits):
     return Decimal(1).scaleb(-digits)
 
 
+def _exact_number_text(value, digits):
+    """A number as text with '.', rounded half up to digits (-1: as stored)."""
+    number = Decimal(str(value))
+    if digits >= 0:
+        number = number.quantize(_quantum(digits), ROUND_HALF_UP)
+        return f"{number:.{digits}f}"
+    return format(number.normalize(), "f") if number else "0"
+
+
+def _number_text(value, digits):
+    """The same text as _exact_number_text(), without Decimal for the usual
+    float: amounts come with at most their currency's decimals, and the
+    shortest repr of a float is exactly what Decimal(str(value)) reads."""
+    if type(value) is int:
+        return f"{value}.{'0' * digits}" if digits > 0 else str(value)
+    if type(value) is float:
+        text = repr(value)
+        if "e" not in text and "n" not in text:  # no exponent, nan or inf
+            whole, _dot, fraction = text.partition(".")
+            if digits < 0:
+                if fraction == "0":
+                    return "0" if whole in ("0", "-0") else whole
+                return text
+            if len(fraction) <= digits:  # nothing to round
+                return f"{whole}.{fraction:0<{digits}}" if digits else whole
+    return _exact_number_text(value, digits)
+
+
+def cell_formatter(column, options):
+    """A function value -> text of one cell of the column.
+
+    Chosen once per column, not per cell: an export formats hundreds of
+    thousands of cells.
+    """
+    date_format = column.date_format or options.date_format
+    datetime_format = column.date_format or options.datetime_format
+    separator = options.decimal_separator
+    digits = column.digits
+
+    def number(value):
+        text = _number_text(value, digits)
+        return text if separator == "." else text.replace(".", separator)
+
+    # Exports hold few distinct dates (the days of a period), and strftime is
+    # slow: each date is formatted once.
+    @functools.lru_cache(maxsize=1024)
+    def date_text(value):
+        if isinstance(value, datetime.datetime):
+            return value.strftime(datetime_format)
+        return value.strftime(date_format)
+
+    def text(value):
+        kind = type(value)
+        if kind is str:  # the most frequent case first
+            return value
+        if kind is float or kind is int:
+            return number(value)
+        if value is None or value is False:
+            return ""
+        if value is True:
+            return "1"
+        if isinstance(value, datetime.date):  # datetimes included
+            return date_text(value)
+        if isinstance(value, int | float | Decimal):
+            return number(value)
+        return str(value)
+
+    return text
+
+
 def format_value(value, column, options):
     """The text of one cell."""
-    if type(value) is str:  # the most frequent case first: exports are large
-        return value
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "1"
-    if isinstance(value, datetime.datetime):
-        return value.strftime(column.date_format or options.datetime_format)
-    if isinstance(value, datetime.date):
-        return value.strftime(column.date_format or options.date_format)
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
-        if column.digits >= 0:
-            number = number.quantize(_quantum(column.digits), ROUND_HALF_UP)
-            text = f"{number:.{column.digits}f}"
-        else:
-            text = format(number.normalize(), "f") if number else "0"
-        return text.replace(".", options.decimal_separator)
-    return str(value)
+    return cell_formatter(column, options)(value)
 
 
 def write_csv(stream, rows, options):
@@ -104,14 +156,11 @@ def write_csv(stream, rows, options):
     )
     if options.with_header:
         writer.writerow([column.header for column in options.columns])
-    columns = options.columns
+    formatters = [cell_formatter(column, options) for column in options.columns]
     count = 0
     for row in rows:
         writer.writerow(
-            [
-                format_value(value, column, options)
-                for value, column in zip(row, columns, strict=True)
-            ]
+            [text(value) for text, value in zip(formatters, row, strict=True)]
         )
         count += 1
         if text.tell() >= TEXT_BLOCK:

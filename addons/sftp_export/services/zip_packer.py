@@ -9,6 +9,8 @@ deflated. Memory stays flat: members are read in chunks.
 """
 
 import datetime
+import io
+import os
 import struct
 import tempfile
 import zlib
@@ -41,12 +43,67 @@ def _dos_datetime(moment):
     return time, date
 
 
+def _read_small(source):
+    """The whole content of a source smaller than CHUNK, else None.
+
+    A file is read at its own size: reading CHUNK bytes would allocate (and
+    touch) a 1 MB buffer for every small scan.
+    """
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        size = CHUNK - 1  # not a file: read up to CHUNK to find out
+    if size >= CHUNK:
+        return None
+    data = source.read(size + 1)
+    if len(data) > size:  # grew since: read it as a large file
+        return None
+    return data
+
+
 def _crc_and_size(source):
     crc, size = 0, 0
     while chunk := source.read(CHUNK):
         crc = zlib.crc32(chunk, crc)
         size += len(chunk)
     return crc, size
+
+
+class DeflatedMember:
+    """A member compressed ahead of the archive: write() its content (in one
+    pass: CRC-32, size and deflate together), then ZipStreamWriter.add_deflated().
+
+    The compressing is done when the content is written, not when the archive
+    is streamed: the export compresses its CSV while the upload connects.
+    """
+
+    def __init__(self):
+        self.crc = self.size = self.packed_size = 0
+        self._compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        # Closed by __exit__: the member is used as a context manager.
+        self._packed = tempfile.TemporaryFile(prefix="sftp_export_member_")  # noqa: SIM115
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._packed.close()
+
+    # write() is the io protocol here (pylint-odoo takes it for the ORM method).
+    def write(self, data):  # pylint: disable=method-required-super
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self._packed.write(self._compressor.compress(data))
+        return len(data)
+
+    def finish(self):
+        """The compressed data, rewound; no more writes after this."""
+        if self._compressor is not None:
+            self._packed.write(self._compressor.flush())
+            self._compressor = None
+            self.packed_size = self._packed.tell()
+        self._packed.seek(0)
+        return self._packed
 
 
 class ZipStreamWriter:
@@ -71,12 +128,11 @@ class ZipStreamWriter:
             self._add_deflated(name, opener)
             return
         with opener() as source:
-            head = source.read(CHUNK)
-            if len(head) < CHUNK:
+            head = _read_small(source)
+            if head is not None:
                 # A small file (scans, PDFs mostly are): read once, kept in memory.
-                self._add_member(
-                    name, STORED, zlib.crc32(head), len(head), len(head), head
-                )
+                self._add_member(name, STORED, zlib.crc32(head), len(head), len(head))
+                self._write(head)
                 return
         with opener() as source:
             crc, size = _crc_and_size(source)
@@ -85,22 +141,19 @@ class ZipStreamWriter:
             self._copy(source)
 
     def _add_deflated(self, name, opener):
-        with opener() as source:
-            crc, size = _crc_and_size(source)
-        with tempfile.TemporaryFile() as packed:
-            compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-            with opener() as source:
-                while chunk := source.read(CHUNK):
-                    packed.write(compressor.compress(chunk))
-            packed.write(compressor.flush())
-            packed_size = packed.tell()
-            packed.seek(0)
-            self._add_member(name, DEFLATED, crc, packed_size, size)
-            self._copy(packed)
+        with DeflatedMember() as member, opener() as source:
+            while chunk := source.read(CHUNK):
+                member.write(chunk)
+            self.add_deflated(name, member)
 
-    def _add_member(self, name, method, crc, packed_size, size, data=b""):
-        """Write the local header of a member, and data when given (else the
-        data must follow)."""
+    def add_deflated(self, name, member):
+        """Add a DeflatedMember whose content is complete."""
+        packed = member.finish()
+        self._add_member(name, DEFLATED, member.crc, member.packed_size, member.size)
+        self._copy(packed)
+
+    def _add_member(self, name, method, crc, packed_size, size):
+        """Write the local header of a member; its data must follow."""
         encoded = name.encode()
         if max(size, packed_size, self.offset + packed_size) >= MAX_OFFSET:
             raise ValueError("The zip would exceed 4 GB.")
@@ -121,7 +174,6 @@ class ZipStreamWriter:
                 0,
             )
             + encoded
-            + data
         )
 
     def _copy(self, source):

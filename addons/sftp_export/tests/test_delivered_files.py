@@ -3,11 +3,13 @@ server received them; the three tabs driven through their forms."""
 
 import logging
 import re
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from odoo.addons.sftp_export.services import sftp_client
 from odoo.addons.sftp_export.services.csv_writer import csv_bytes
 
 from .common import SftpExportCase
@@ -262,7 +264,12 @@ class TestDeliveredFiles(SftpExportCase):
         self.server.sudo().password = secret
         self.make_bill()
         schedule = self.make_schedule()
-        with self.assertLogs(level=logging.DEBUG) as logs:
+        # The upload in a thread, so that what it logs reaches this test's
+        # capture (a child process logs the same lines to its own copy).
+        with (
+            patch.object(sftp_client, "CHILD_PROCESS_UPLOADS", False),
+            self.assertLogs(level=logging.DEBUG) as logs,
+        ):
             logging.getLogger("odoo.addons.sftp_export").info("export starts")
             run = self.export(schedule)
         self.assertEqual(run.state, "failed")

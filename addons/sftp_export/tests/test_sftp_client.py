@@ -2,7 +2,9 @@
 
 import hashlib
 import io
+import json
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -12,8 +14,10 @@ from unittest.mock import patch
 from odoo.addons.sftp_export.services import sftp_client
 from odoo.addons.sftp_export.services.growing_file import (
     GrowingFile,
+    ProcessReader,
     WriterAbortedError,
 )
+from odoo.addons.sftp_export.services.paths import PathError
 from odoo.addons.sftp_export.services.sftp_client import (
     HostKeyMismatchError,
     RetryableSftpError,
@@ -135,12 +139,58 @@ class TestGrowingFile(unittest.TestCase):
 
     def test_an_export_that_stops_makes_the_reader_fail_not_end(self):
         sink = GrowingFile(self.handle)
-        reader = sink.reader()
+        readers = [sink.reader(), self.process_reader(sink)]
         writer = write_slowly(sink, [b"x" * 300_000], finish=False)
-        with self.assertRaises(WriterAbortedError):
-            while reader.read(32_000):
-                pass
+        for reader in readers:
+            with self.assertRaises(WriterAbortedError):
+                while reader.read(32_000):
+                    pass
         writer.join()
+
+    def process_reader(self, sink):
+        """The reader of a child process, here in the same process: it only
+        uses the file descriptor and the pipe."""
+        progress, read_end, _write_end = sink.process_channel()
+        self.addCleanup(os.close, read_end)
+        return ProcessReader(self.handle.fileno(), progress, read_end)
+
+    def test_process_reader_gets_every_byte_of_a_growing_file(self):
+        blocks = [os.urandom(size) for size in (10, 70_000, 300_000, 1, 600_000)]
+        sink = GrowingFile(self.handle)
+        reader = self.process_reader(sink)
+        writer = write_slowly(sink, blocks)
+        received = bytearray()
+        while chunk := reader.read(32_000):
+            received += chunk
+        writer.join()
+        self.assertEqual(bytes(received), b"".join(blocks))
+        reader.seek(0)
+        self.assertEqual(reader.read(), b"".join(blocks), "a retry reads it again")
+
+    def test_a_writer_gone_without_a_word_makes_the_reader_fail(self):
+        # The export's process was killed: its end of the pipe closes without
+        # "complete", and the upload must not be renamed to the final name.
+        sink = GrowingFile(self.handle)
+        reader = self.process_reader(sink)
+        sink.write(b"x" * 300_000)
+        sink.flush()
+        self.assertEqual(len(reader.read()), 300_000)
+        for _progress, write_end in sink._channels:
+            os.close(write_end)
+        with self.assertRaisesRegex(WriterAbortedError, "export process ended"):
+            reader.read()
+
+    def test_a_full_pipe_never_stops_the_export(self):
+        # A reader that reads nothing for a while (a slow server): the wake-up
+        # pipe fills up, the writer goes on, and the reader still gets it all.
+        sink = GrowingFile(self.handle)
+        reader = self.process_reader(sink)
+        for _index in range(20_000):  # more messages than a pipe holds
+            sink.write(b"a")
+            sink.flush()
+        sink.finish()
+        self.assertEqual(reader.read(), b"a" * 20_000)
+        self.assertEqual(reader.read(), b"", "then the end")
 
 
 @unittest.skipUnless(
@@ -248,23 +298,148 @@ class TestAgainstOpenSsh(unittest.TestCase):
             with self.assertRaisesRegex(SftpError, "Cannot reach 127.0.0.1:1"):
                 client.probe()
 
+    def background_uploads(self):
+        """Both ways an upload runs beside the export: a child process where the
+        system can fork (Linux, where Odoo runs), a thread elsewhere."""
+        return {
+            "child process": sftp_client.ChildProcessUpload,
+            "thread": lambda client, sink, name: sftp_client.BackgroundUpload(
+                client, sink.reader(), name
+            ),
+        }
+
     def test_upload_while_the_file_is_written(self):
-        blocks = [os.urandom(100_000) for _index in range(20)]
-        with tempfile.TemporaryFile() as handle:
-            sink = GrowingFile(handle)
-            upload = self.client().upload_in_background(sink.reader(), "grow.zip")
-            write_slowly(sink, blocks).join()
-            self.assertEqual(upload.wait(), f"{self.sshd.upload_dir}/grow.zip")
-        self.assertEqual(self.files(), ["grow.zip"])
-        self.assertEqual(
-            (self.sshd.upload_dir / "grow.zip").read_bytes(), b"".join(blocks)
-        )
+        for mode, start in self.background_uploads().items():
+            with self.subTest(mode), tempfile.TemporaryFile() as handle:
+                blocks = [os.urandom(100_000) for _index in range(20)]
+                sink = GrowingFile(handle)
+                upload = start(self.client(), sink, f"grow_{mode}.zip")
+                write_slowly(sink, blocks).join()
+                path = f"{self.sshd.upload_dir}/grow_{mode}.zip"
+                self.assertEqual(upload.wait(), path)
+                with open(path, "rb") as arrived:
+                    self.assertEqual(arrived.read(), b"".join(blocks))
+        self.assertEqual(self.files(), ["grow_child process.zip", "grow_thread.zip"])
 
     def test_export_stopping_half_way_delivers_nothing(self):
+        for mode, start in self.background_uploads().items():
+            with self.subTest(mode), tempfile.TemporaryFile() as handle:
+                sink = GrowingFile(handle)
+                upload = start(self.client(), sink, "half.zip")
+                write_slowly(sink, [b"y" * 300_000] * 3, finish=False).join()
+                with self.assertRaisesRegex(
+                    SftpError, "was not sent: the export stopped"
+                ):
+                    upload.wait()
+                self.assertEqual(self.files(), [], "no final file, no temporary file")
+
+    def test_exports_upload_in_a_child_process_on_linux(self):
         with tempfile.TemporaryFile() as handle:
             sink = GrowingFile(handle)
-            upload = self.client().upload_in_background(sink.reader(), "half.zip")
-            write_slowly(sink, [b"y" * 300_000] * 3, finish=False).join()
-            with self.assertRaisesRegex(SftpError, "was not sent: the export stopped"):
+            upload = self.client().upload_in_background(sink, "child.csv")
+            self.assertIsInstance(upload, sftp_client.ChildProcessUpload)
+            self.assertNotEqual(upload._pid, os.getpid())
+            sink.write(b"Number;Total\r\n")
+            sink.finish()
+            upload.wait()
+        with self.assertRaises(ChildProcessError, msg="the child was waited for"):
+            os.waitpid(upload._pid, os.WNOHANG)
+        self.assertEqual(self.files(), ["child.csv"])
+
+    def test_two_exports_at_once_do_not_wait_for_each_other(self):
+        # The second child inherits the first one's pipes (fork copies them):
+        # the first export must still learn its outcome when its own child ends.
+        with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as second:
+            first_sink, second_sink = GrowingFile(first), GrowingFile(second)
+            client = self.client()
+            first_upload = sftp_client.ChildProcessUpload(client, first_sink, "1.csv")
+            second_upload = sftp_client.ChildProcessUpload(client, second_sink, "2.csv")
+            first_sink.write(b"first")
+            first_sink.finish()
+            started = time.monotonic()
+            first_upload.wait()
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertEqual(self.files(), ["1.csv"], "the second is still open")
+            second_sink.write(b"second")
+            second_sink.finish()
+            second_upload.wait()
+        self.assertEqual(self.files(), ["1.csv", "2.csv"])
+
+    def test_a_thread_uploads_when_no_process_can_be_made(self):
+        with (
+            tempfile.TemporaryFile() as handle,
+            patch.object(os, "fork", side_effect=BlockingIOError(11, "no process")),
+            self.assertLogs("odoo.addons.sftp_export", "WARNING"),
+        ):
+            sink = GrowingFile(handle)
+            upload = self.client().upload_in_background(sink, "thread.csv")
+            self.assertIsInstance(upload, sftp_client.BackgroundUpload)
+            sink.write(b"x" * 100_000)
+            sink.finish()
+            upload.wait()
+        self.assertEqual(
+            (self.sshd.upload_dir / "thread.csv").read_bytes(), b"x" * 100_000
+        )
+
+    def test_errors_of_the_child_process_arrive_whole(self):
+        # The reasons of a failed upload come back with their kind and nested
+        # cause: the export shows them in the bookkeeper's language.
+        self.sshd.stop()
+        with tempfile.TemporaryFile() as handle:
+            sink = GrowingFile(handle)
+            upload = sftp_client.ChildProcessUpload(self.client(), sink, "a.csv")
+            sink.write(b"x")
+            sink.finish()
+            with self.assertRaises(SftpError) as raised:
                 upload.wait()
-        self.assertEqual(self.files(), [], "no final file, no temporary file")
+        error = raised.exception
+        self.assertEqual(error.kind, "upload_gave_up")
+        self.assertEqual(error.params["attempts"], "3")
+        self.assertIsInstance(error.params["cause"], RetryableSftpError)
+        self.assertEqual(error.params["cause"].kind, "unreachable")
+        self.assertRegex(
+            str(error), r"failed after 3 attempts: Cannot reach 127\.0\.0\.1:\d+"
+        )
+
+    def test_a_killed_upload_process_fails_with_a_reason(self):
+        with tempfile.TemporaryFile() as handle:
+            sink = GrowingFile(handle)
+            upload = sftp_client.ChildProcessUpload(self.client(), sink, "k.zip")
+            sink.write(b"z" * 300_000)  # under way, never completed
+            sink.flush()
+            os.kill(upload._pid, signal.SIGKILL)
+            with self.assertRaisesRegex(
+                SftpError, r"The upload of k\.zip stopped unexpectedly \(signal 9\)"
+            ):
+                upload.wait()
+            sink.abort()
+        self.assertNotIn("k.zip", self.files())
+
+
+class TestChildProcessErrors(unittest.TestCase):
+    def test_every_error_survives_the_way_back(self):
+        errors = [
+            SftpError(
+                "upload_gave_up",
+                file="a.zip",
+                attempts=3,
+                cause=RetryableSftpError(
+                    "interrupted", 4.0, path="/x/a.zip", reason=EOFError()
+                ),
+            ),
+            HostKeyMismatchError("host_key", host="h", found="SHA256:b", pinned="a"),
+            PathError("The directory '../x' may not contain '..'."),
+            ValueError("I/O operation on closed file."),
+        ]
+        for error in errors:
+            back = sftp_client.error_from_dict(
+                json.loads(json.dumps(sftp_client.error_to_dict(error)))
+            )
+            self.assertIs(type(back), type(error))
+            self.assertEqual(str(back), str(error))
+        back = sftp_client.error_from_dict(sftp_client.error_to_dict(errors[0]))
+        self.assertEqual(back.params["cause"].seconds, 4.0)
+        self.assertEqual(back.params["cause"].kind, "interrupted")
+        bug = sftp_client.error_from_dict(sftp_client.error_to_dict(KeyError("x")))
+        self.assertIsInstance(bug, RuntimeError, "a bug still fails the export")
+        self.assertIn("KeyError", str(bug))
