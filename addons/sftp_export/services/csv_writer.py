@@ -63,6 +63,8 @@ def _quantum(digits):
 def _exact_number_text(value, digits):
     """A number as text with '.', rounded half up to digits (-1: as stored)."""
     number = Decimal(str(value))
+    if not number.is_finite():  # never stop an export for one odd value
+        return str(number)
     if digits >= 0:
         number = number.quantize(_quantum(digits), ROUND_HALF_UP)
         return f"{number:.{digits}f}"

@@ -1,6 +1,7 @@
 """The CSV writer alone: every format option against golden files."""
 
 import datetime
+import random
 import unittest
 from decimal import Decimal
 from pathlib import Path
@@ -8,6 +9,8 @@ from pathlib import Path
 from odoo.addons.sftp_export.services.csv_writer import (
     ColumnSpec,
     CsvOptions,
+    _exact_number_text,
+    _number_text,
     csv_bytes,
 )
 
@@ -81,6 +84,33 @@ class TestCsvWriter(unittest.TestCase):
             CsvOptions(columns=columns(), with_header=False),
         )
         self.assertEqual(data, b"a;b;;2,68;\r\n")
+
+    def test_numbers_read_the_same_as_through_decimal(self):
+        # The quick path for floats must write exactly what the Decimal path
+        # writes: amounts, rounding edges, negative zero, tiny and huge numbers.
+        rng = random.Random(20261122)
+        values = [0.0, -0.0, 2.675, 1.005, -7.125, 0.5, 1e-07, 1e16, 123456789.125]
+        values += [0, 7, -12, 10**20, float("inf"), float("nan")]
+        values += [
+            round(rng.uniform(-1e6, 1e6), rng.randint(0, 6)) for _ in range(3000)
+        ]
+        values += [rng.uniform(-10, 10) for _ in range(1000)]  # full precision
+        for digits in (-1, 0, 1, 2, 4):
+            for value in values:
+                with self.subTest(value=value, digits=digits):
+                    self.assertEqual(
+                        _number_text(value, digits),
+                        _exact_number_text(value, digits),
+                    )
+
+    def test_a_date_and_a_datetime_of_the_same_day_keep_their_formats(self):
+        day = datetime.date(2026, 11, 2)
+        moment = datetime.datetime(2026, 11, 2, 7, 30)
+        data = csv_bytes(
+            [[day], [moment], [day]],
+            CsvOptions(columns=[ColumnSpec("When")], with_header=False),
+        )
+        self.assertEqual(data, b"2026-11-02\r\n2026-11-02 07:30:00\r\n2026-11-02\r\n")
 
     def test_bad_options_are_refused(self):
         with self.assertRaises(ValueError):
