@@ -544,8 +544,9 @@ class SftpExportScheduleLine(models.Model):
         """
         options = self.format_id._csv_options()
         if not self.include_attachments:
-            run._link_records(records)
             csv_writer.write_csv(target, rows, options)
+            target.flush()  # the upload sends the CSV while the records are linked
+            run._link_records(records)
             return 0
         originals = self._originals(records)
         with zip_packer.DeflatedMember() as csv_member:
