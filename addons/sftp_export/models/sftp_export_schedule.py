@@ -406,27 +406,22 @@ class SftpExportScheduleLine(models.Model):
         self.ensure_one()
         return self._model().search(self._base_domain(), order="id")
 
-    def _select(self, candidates=None, with_rows=False):
+    def _select(self, candidates=None):
         """(records to export, {record: missing headers} left out for missing
-        info, their rows of column values when with_rows)."""
+        info). Only the required columns are read here: the file's rows are
+        read while it is written."""
         self.ensure_one()
         if candidates is None:
             candidates = self._candidates()
-        columns = self.format_id.column_ids
-        if not with_rows:
-            columns = columns.filtered("required")
-        required = [
-            (index, column.header)
-            for index, column in enumerate(columns)
-            if column.required
-        ]
+        required = self.format_id.column_ids.filtered("required")
+        headers = required.mapped("header")
         bills = self.dataset == "vendor_bills"
         # The status travels with the column values: one query for both.
         values = self.format_id._rows(
-            candidates, columns, ("state", "checked") if bills else ("state",)
+            candidates, required, ("state", "checked") if bills else ("state",)
         )
-        width = len(columns)
-        selected, rows, left_out = [], [], {}
+        width = len(required)
+        selected, left_out = [], {}
         for record, row in zip(candidates, values, strict=True):
             state = row[width]
             if bills:
@@ -434,7 +429,9 @@ class SftpExportScheduleLine(models.Model):
             else:
                 ready_status = state in EXPENSE_READY
             missing = [
-                header for index, header in required if row[index] in EMPTY_VALUES
+                header
+                for header, value in zip(headers, row, strict=False)
+                if value in EMPTY_VALUES
             ]
             if missing and not self.include_missing_info:
                 if ready_status and self.include_ready:
@@ -443,9 +440,7 @@ class SftpExportScheduleLine(models.Model):
             if ready_status and not missing and not self.include_ready:
                 continue
             selected.append(record.id)
-            if with_rows:
-                rows.append(row[:width])
-        return candidates.browse(selected), left_out, rows if with_rows else None
+        return candidates.browse(selected), left_out
 
     def _originals(self, records):
         """(member name, opener) for every document attached to the records."""
@@ -502,14 +497,14 @@ class SftpExportScheduleLine(models.Model):
         # The connection is opened while the records are read and the file is
         # written; the upload sends the file as it grows.
         with run._new_file() as produced, run._delivering(produced) as delivery:
-            records, left_out, rows = self._select(candidates, with_rows=True)
+            records, left_out = self._select(candidates)
             self._post_left_out(left_out)
             if not records:
                 delivery.cancel()  # the run becomes skipped
             else:
                 run.record_count = len(records)
                 run.attachment_count = self._write_file(
-                    delivery.stream, records, rows, local_now, run
+                    delivery.stream, records, local_now, run
                 )
         return run
 
@@ -535,14 +530,15 @@ class SftpExportScheduleLine(models.Model):
             )
         self.schedule_id.message_post(body=body)
 
-    def _write_file(self, target, records, rows, local_now, run):
+    def _write_file(self, target, records, local_now, run):
         """Write the CSV, or the zip of originals and CSV; returns originals count.
 
         For a zip, the originals (most of its bytes) are written first: the
-        upload sends them while the CSV is formatted and compressed and the
-        records are linked to the run.
+        upload sends them while the rows are read, the CSV is formatted and
+        compressed and the records are linked to the run.
         """
         options = self.format_id._csv_options()
+        rows = self.format_id._rows(records)  # read batch by batch, as written
         if not self.include_attachments:
             csv_writer.write_csv(target, rows, options)
             target.flush()  # the upload sends the CSV while the records are linked

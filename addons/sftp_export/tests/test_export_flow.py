@@ -373,7 +373,7 @@ class TestExportFlow(SftpExportCase):
         schedule = self.make_schedule()
         Line = type(self.env["sftp.export.schedule.line"])
 
-        def write_half_then_crash(line, target, records, rows, local_now, run):
+        def write_half_then_crash(line, target, records, local_now, run):
             target.write(b"Number;Total\r\n" * 50_000)  # the upload is under way
             raise ZeroDivisionError("a bug while writing")
 
