@@ -162,7 +162,7 @@ def write_csv(stream, rows, options):
     count = 0
     for row in rows:
         writer.writerow(
-            [text(value) for text, value in zip(formatters, row, strict=True)]
+            [cell(value) for cell, value in zip(formatters, row, strict=True)]
         )
         count += 1
         if text.tell() >= TEXT_BLOCK:

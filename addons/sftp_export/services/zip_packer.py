@@ -73,8 +73,8 @@ class DeflatedMember:
     """A member compressed ahead of the archive: write() its content (in one
     pass: CRC-32, size and deflate together), then ZipStreamWriter.add_deflated().
 
-    The compressing is done when the content is written, not when the archive
-    is streamed: the export compresses its CSV while the upload connects.
+    The content is read once and compressed as it is written, so adding the
+    member to the archive only copies the compressed bytes.
     """
 
     def __init__(self):

@@ -185,11 +185,11 @@ class TestGrowingFile(unittest.TestCase):
         # pipe fills up, the writer goes on, and the reader still gets it all.
         sink = GrowingFile(self.handle)
         reader = self.process_reader(sink)
-        for _index in range(20_000):  # more messages than a pipe holds
+        for _index in range(70_000):  # more wake-ups than a pipe (64 KiB) holds
             sink.write(b"a")
             sink.flush()
         sink.finish()
-        self.assertEqual(reader.read(), b"a" * 20_000)
+        self.assertEqual(reader.read(), b"a" * 70_000)
         self.assertEqual(reader.read(), b"", "then the end")
 
 
