@@ -1,6 +1,7 @@
 """Every user-facing term of every addon has a Dutch translation in its i18n/nl.po."""
 
 import importlib
+import re
 
 import polib
 
@@ -8,6 +9,61 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
 
 from .common import ADDONS, REPO
+
+# Terms a Dutch user reads exactly as in English: names, codes, and words Dutch shares.
+SAME_IN_DUTCH = {
+    # names of products, standards and payment methods
+    "1. CCV Online Payments",
+    "2. Moneybird",
+    "Apple Pay",
+    "Bancontact",
+    "CCV",
+    "CCV – Moneybird",
+    "CSV",
+    "Giropay",
+    "Google Pay",
+    "IBAN",
+    "iDEAL",
+    "Klarna",
+    "Message-Id",
+    "Moneybird",
+    "MT940",
+    "Odoo (JSON-2 API)",
+    "PayPal",
+    "Peppol",
+    "SFTP",
+    "Sofort",
+    "TLS",
+    "UBL",
+    "URL",
+    "UTF-8",
+    "Windows-1252",
+    "ZIP",
+    # codes
+    "ID",
+    "id",
+    # Dutch words spelled as the English ones
+    "Alias",
+    "Bank",
+    "Contact",
+    "Dashboard",
+    "Database",
+    "Dataset",
+    "Datasets",
+    "Details",
+    "Document",
+    "Dossier",
+    "Dossiers",
+    "Log",
+    "Monitoring",
+    "Open",
+    "Server",
+    "Status",
+    "Tab",
+    "Terminal",
+}
+# What is left of a term without its placeholders (%s, %(name)s, {name}) and markup
+PLACEHOLDERS = re.compile(r"%\([a-z_]+\)[sdf]|%[sdf]|\{[a-z_]*\}|<[^>]+>")
 
 
 @tagged("post_install", "-at_install")
@@ -25,6 +81,20 @@ class TestDutchTranslations(TransactionCase):
                 }
                 self.assertTrue(terms, f"{addon} exports no terms at all")
                 self.assertEqual(sorted(terms - translated), [], f"{addon}/i18n/nl.po")
+
+    def test_no_term_is_left_in_english(self):
+        """A Dutch text equal to the English one is an English text (names aside)."""
+        for addon in ADDONS:
+            with self.subTest(addon=addon):
+                po = polib.pofile(str(REPO / "addons" / addon / "i18n" / "nl.po"))
+                english = [
+                    entry.msgid
+                    for entry in po
+                    if entry.msgstr.strip() == entry.msgid.strip()
+                    and entry.msgid.strip() not in SAME_IN_DUTCH
+                    and re.search(r"[A-Za-z]", PLACEHOLDERS.sub("", entry.msgid))
+                ]
+                self.assertEqual(english, [], f"{addon}/i18n/nl.po: still English")
 
 
 # Where each addon keeps the English messages of its plain-Python client (for the
