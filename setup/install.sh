@@ -9,8 +9,9 @@ check_pg_binaries
 
 # Debian packages the test suite uses (real servers on 127.0.0.1): OpenSSH's sshd for the SFTP
 # tests, Postfix for the mail end-to-end test (each test starts its own instance and stops it),
-# Chromium for the browser tours (Odoo's HttpCase.start_tour runs it headless).
-SYSTEM_PACKAGES="openssh-server openssh-client postfix chromium"
+# Chromium for the browser tours (Odoo's HttpCase.start_tour runs it headless), pandoc for the
+# addons' README.rst made from their readme/ fragments (setup/readme.py).
+SYSTEM_PACKAGES="openssh-server openssh-client postfix chromium pandoc"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

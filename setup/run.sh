@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what is missing, creates the demo database once (Dutch chart of accounts, the five
-# addons and their demo data) and starts Odoo on http://localhost:$HTTP_PORT (admin / admin).
+# Gets Odoo 19.0 when it is missing (setup/get_odoo.sh), installs what is missing, creates the demo
+# database once (Dutch chart of accounts, the five addons and their demo data) and starts Odoo on
+# http://localhost:$HTTP_PORT (admin / admin).
 # Extra arguments go to odoo-bin.   ODOO_DB (default odoo_demo) names the database.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+"$ODOO_REPO/setup/get_odoo.sh"   # clones Odoo 19.0 to ODOO_SRC when it is missing
 "$ODOO_REPO/setup/install.sh"
 
 db=${ODOO_DB:-odoo_demo}
