@@ -44,6 +44,6 @@ def test_pip_wheel_builds_the_addon_with_its_data_files(addon, tmp_path):
         if not fnmatch.filter(names, f"odoo/addons/{addon}/{path}")
     )
     assert missing == [], f"{wheel.name} lacks {missing}"
-    assert f"Name: odoo-addon-{addon}" in metadata.replace("_", "-")
+    assert f"Name: odoo-addon-{addon}\n" in metadata
     for requirement in info.get("external_dependencies", {}).get("python", []):
         assert f"Requires-Dist: {requirement}" in metadata, metadata
