@@ -1,10 +1,11 @@
 """pytest hooks for the whole repository (setup/test.sh, setup/bench.sh).
 
-- A skipped test fails the run: a skip is not a pass (a tour whose browser did not start,
-  a server that could not be started, a missing tool: the suite must not look green).
+- A skipped test fails the run: a skip is not a pass (a tour whose browser did not
+  start, a server that could not be started, a missing tool: the suite must not look
+  green).
 - With ODOO_TOUR_SCREENSHOTS=1 a browser tour saves a screenshot where it logs
-  ``screenshot:<addon>/<name>``: addons/<addon>/static/description/<name>.png and a copy in
-  addons/<addon>/readme/ (setup/screenshots.sh refreshes them this way).
+  ``screenshot:<addon>/<name>``: addons/<addon>/static/description/<name>.png, and a
+  copy in addons/<addon>/readme/ (for the readme fragments).
 """
 
 import base64
@@ -34,7 +35,7 @@ def _save_screenshots_from_tours():
 
     handle_console = ChromeBrowser._handle_console
 
-    def _handle_console(self, type, args=None, stackTrace=None, **kw):  # noqa: A002
+    def _handle_console(self, type, args=None, stackTrace=None, **kw):
         if type == "log" and args and len(args) == 1:
             match = SCREENSHOT_SIGNAL.match(str(self._from_remoteobject(args[0])))
             if match:

@@ -18,9 +18,9 @@ fi
 cd "$ODOO_REPO"
 status=0
 say "ruff check"
-"$VENV/bin/ruff" check addons tests setup || status=1
+"$VENV/bin/ruff" check addons tests setup conftest.py || status=1
 say "ruff format --check"
-"$VENV/bin/ruff" format --check addons tests setup || status=1
+"$VENV/bin/ruff" format --check addons tests setup conftest.py || status=1
 say "pylint-odoo (mandatory checks)"
 "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory addons/* || status=1
 [ $status -eq 0 ] && say "Lint clean" || echo "ERROR: lint found problems (listed above)." >&2

@@ -1,6 +1,7 @@
-"""./setup/run.sh gets Odoo 19.0 by itself when ODOO_SRC is empty (setup/get_odoo.sh): a shallow
-clone of the 19.0 branch; offline it says exactly what to do; an existing ODOO_SRC needs no
-network. The clone is made here from a local repository standing in for Odoo's."""
+"""./setup/run.sh gets Odoo 19.0 by itself when ODOO_SRC is empty (setup/get_odoo.sh):
+a shallow clone of the 19.0 branch; offline it says exactly what to do; an existing
+ODOO_SRC needs no network. The clone is made here from a local repository standing in
+for Odoo's."""
 
 import os
 import subprocess
@@ -33,7 +34,16 @@ def test_missing_odoo_is_cloned_shallow_from_the_19_0_branch(tmp_path):
     for version in ("(19, 0, 0, FINAL, 0, '')", "(19, 0, 0, FINAL, 1, '')"):
         (upstream / "odoo" / "release.py").write_text(f"version_info = {version}\n")
         git("add", "-A", cwd=upstream)
-        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", version, cwd=upstream)
+        git(
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            version,
+            cwd=upstream,
+        )
     target = tmp_path / "opt" / "odoo"
 
     result = get_odoo(target, f"file://{upstream}")
@@ -42,7 +52,11 @@ def test_missing_odoo_is_cloned_shallow_from_the_19_0_branch(tmp_path):
     assert "Cloning Odoo 19.0 (shallow)" in result.stdout
     assert "FINAL, 1" in (target / "odoo" / "release.py").read_text()
     depth = subprocess.run(
-        ["git", "rev-list", "--count", "HEAD"], cwd=target, capture_output=True, text=True
+        ["git", "rev-list", "--count", "HEAD"],
+        check=True,
+        cwd=target,
+        capture_output=True,
+        text=True,
     )
     assert depth.stdout.strip() == "1"  # shallow: only the newest commit
 

@@ -1,6 +1,6 @@
-"""Each addon ships as an OCA-style wheel, odoo-addon-<name>, built by whool from its manifest:
-`pip wheel --no-deps addons/<name>` must give a wheel that an integrator can pip install and
-that holds everything Odoo loads from the addon."""
+"""Each addon ships as an OCA-style wheel, odoo-addon-<name>, built by whool from its
+manifest: `pip wheel --no-deps addons/<name>` must give a wheel that an integrator can
+pip install and that holds everything Odoo loads from the addon."""
 
 import ast
 import fnmatch
@@ -20,7 +20,14 @@ def manifest(addon):
 @pytest.mark.parametrize("addon", ADDONS)
 def test_pip_wheel_builds_the_addon_with_its_data_files(addon, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check"]
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ]
         + ["-q", "-w", str(tmp_path), str(REPO / "addons" / addon)],
         capture_output=True,
         text=True,

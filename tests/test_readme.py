@@ -1,5 +1,5 @@
-"""Each addon's README.rst and static/description/index.html are the ones OCA's readme
-generator would make from its readme/ fragments (setup/readme.py), and are up to date."""
+"""Each addon's README.rst and static/description/index.html are the ones OCA's
+readme generator would make from its readme/ fragments (setup/readme.py), up to date."""
 
 import subprocess
 import sys
@@ -17,6 +17,10 @@ def test_generated_readmes_are_up_to_date():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for addon in ADDONS:
-        html = (REPO / "addons" / addon / "static" / "description" / "index.html").read_text()
+        html = (
+            REPO / "addons" / addon / "static" / "description" / "index.html"
+        ).read_text()
         assert "Table of contents" in html
-        assert (REPO / "addons" / addon / "static" / "description" / "icon.png").exists()
+        assert (
+            REPO / "addons" / addon / "static" / "description" / "icon.png"
+        ).exists()

@@ -1,5 +1,5 @@
-"""Odoo's own runner (odoo-bin --test-enable, OCA CI, runbot) runs only the test modules an
-addon's tests/__init__.py imports: every test_*.py must be imported there."""
+"""Odoo's own runner (odoo-bin --test-enable, OCA CI, runbot) runs only the test
+modules an addon's tests/__init__.py imports: every test_*.py must be imported there."""
 
 import ast
 
@@ -9,7 +9,7 @@ from .common import ADDONS, REPO
 
 
 def imported_test_modules(init_file):
-    """Names of the modules `from . import x` brings in, read from the file's syntax tree."""
+    """Names of the modules `from . import x` brings in, read from its syntax tree."""
     names = set()
     for node in ast.walk(ast.parse(init_file.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module:
