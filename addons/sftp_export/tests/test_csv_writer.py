@@ -2,9 +2,10 @@
 
 import datetime
 import random
-import unittest
 from decimal import Decimal
 from pathlib import Path
+
+from odoo.tests import BaseCase
 
 from odoo.addons.sftp_export.services.csv_writer import (
     ColumnSpec,
@@ -37,7 +38,7 @@ def columns(digits=2):
     ]
 
 
-class TestCsvWriter(unittest.TestCase):
+class TestCsvWriter(BaseCase):
     def assertGolden(self, name, data):
         self.assertEqual(data, (DATA / name).read_bytes(), name)
 

@@ -1,7 +1,8 @@
 """Remote names that could escape the directory, and export times across DST."""
 
 import datetime
-import unittest
+
+from odoo.tests import BaseCase
 
 from odoo.addons.sftp_export.services.paths import (
     PathError,
@@ -14,7 +15,7 @@ from odoo.addons.sftp_export.services.schedule import next_occurrence
 UTC = datetime.datetime
 
 
-class TestPaths(unittest.TestCase):
+class TestPaths(BaseCase):
     def test_directories_are_normalised(self):
         self.assertEqual(validate_directory("/upload//odoo/./"), "/upload/odoo")
         self.assertEqual(validate_directory("exports/"), "exports")
@@ -32,7 +33,7 @@ class TestPaths(unittest.TestCase):
                 validate_file_name(bad)
 
 
-class TestNextExport(unittest.TestCase):
+class TestNextExport(BaseCase):
     """Golden times for a schedule in Amsterdam (CET/CEST)."""
 
     def test_monday_seven_before_and_after_the_spring_switch(self):

@@ -11,6 +11,8 @@ import time
 import unittest
 from unittest.mock import patch
 
+from odoo.tests import BaseCase
+
 from odoo.addons.sftp_export.services import sftp_client
 from odoo.addons.sftp_export.services.growing_file import (
     GrowingFile,
@@ -60,7 +62,7 @@ class TriggerAtRead(io.BytesIO):
         return super().read(size)
 
 
-class TestRetries(unittest.TestCase):
+class TestRetries(BaseCase):
     def test_backoff_doubles_and_stops_after_the_last_attempt(self):
         waits = []
         client = FlakySeamClient(10, retries=3, backoff=1.0, sleep=waits.append)
@@ -110,7 +112,7 @@ def write_slowly(sink, blocks, finish=True, pause=0.001):
     return thread
 
 
-class TestGrowingFile(unittest.TestCase):
+class TestGrowingFile(BaseCase):
     """The file the upload reads while the export still writes it."""
 
     def setUp(self):
@@ -196,7 +198,7 @@ class TestGrowingFile(unittest.TestCase):
 @unittest.skipUnless(
     sshd_available(), "OpenSSH sshd is not installed (setup/install.sh)"
 )
-class TestAgainstOpenSsh(unittest.TestCase):
+class TestAgainstOpenSsh(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -417,7 +419,7 @@ class TestAgainstOpenSsh(unittest.TestCase):
         self.assertNotIn("k.zip", self.files())
 
 
-class TestChildProcessErrors(unittest.TestCase):
+class TestChildProcessErrors(BaseCase):
     def test_every_error_survives_the_way_back(self):
         errors = [
             SftpError(

@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .common import activate_dutch
+
 
 @tagged("post_install", "-at_install")
 class TestSftpExportServerAccess(TransactionCase):
@@ -9,6 +11,7 @@ class TestSftpExportServerAccess(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        activate_dutch(cls.env)
         cls.accountant = new_test_user(
             cls.env,
             login="sftp_export_accountant",

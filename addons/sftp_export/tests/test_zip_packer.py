@@ -9,6 +9,8 @@ import tempfile
 import unittest
 import zipfile
 
+from odoo.tests import BaseCase
+
 from odoo.addons.sftp_export.services.zip_packer import (
     CHUNK,
     ZipStreamWriter,
@@ -37,7 +39,7 @@ def build(originals, csv=b"Number;Total\r\nA;1,00\r\n" * 500):
     return bytes(target.data), count
 
 
-class TestZipStreamWriter(unittest.TestCase):
+class TestZipStreamWriter(BaseCase):
     def test_members_sizes_and_methods(self):
         pdf = b"%PDF-1.4 " + bytes(range(256)) * 100
         data, count = build([("BILL/1_scan.pdf", pdf), ("BILL/1_scan.pdf", b"x")])
