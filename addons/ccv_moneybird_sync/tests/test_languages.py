@@ -5,7 +5,7 @@ from odoo.tests import TransactionCase, tagged
 from ..clients import ccv
 from ..clients.errors import ApiError, DataError, Unprocessable
 from ..models.ccv_moneybird_connection import error_text
-from .common import CcvMoneybirdCase
+from .common import CcvMoneybirdCase, load_dutch
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: connection refused
 
@@ -13,6 +13,11 @@ UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: connection refused
 @tagged("post_install", "-at_install")
 class TestCronLanguage(CcvMoneybirdCase):
     """ir.cron gives no language: the company's language is used."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_dutch(cls.env)
 
     def setUp(self):
         super().setUp()
@@ -75,6 +80,11 @@ class TestCronLanguage(CcvMoneybirdCase):
 
 @tagged("post_install", "-at_install")
 class TestErrorTemplates(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_dutch(cls.env)
+
     def test_errors_keep_english_for_the_log(self):
         with self.assertRaises(DataError) as caught:
             ccv.parse_transaction({"reference": "T1", "status": "weird"})

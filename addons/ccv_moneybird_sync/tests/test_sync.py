@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..models import ccv_moneybird_connection as connection_module
-from .common import CcvMoneybirdCase
+from .common import CcvMoneybirdCase, load_demo
 
 
 @tagged("post_install", "-at_install")
@@ -384,7 +384,7 @@ class TestConnection(CcvMoneybirdCase):
         )
 
     def test_demo_data_fills_the_three_tabs(self):
-        demo = self.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
+        demo = load_demo(self.env)
         self.assertGreater(demo.open_count, 0)
         self.assertGreater(demo.done_count, 0)
         self.assertGreater(demo.error_count, 0)
