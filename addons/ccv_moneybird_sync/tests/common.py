@@ -33,6 +33,21 @@ def load_demo(env):
     return env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
 
 
+def office_users(env):
+    """The users of a plain Community install (no "full accounting features")."""
+    users = {}
+    for key, groups in (
+        ("bookkeeper", "base.group_user,account.group_account_invoice"),
+        ("manager", "base.group_user,account.group_account_manager"),
+        ("admin", "base.group_user,base.group_system,account.group_account_manager"),
+    ):
+        login = f"ccv_mb_{key}"
+        users[key] = env["res.users"].search([("login", "=", login)]) or (
+            new_test_user(env, login=login, groups=groups)
+        )
+    return users
+
+
 def start_fakes(case_class, **moneybird_options):
     """Start both servers for a test class; they stop when the class is done."""
     ccv = FakeCcv().start()
@@ -72,6 +87,9 @@ class CcvMoneybirdCase(TransactionCase):
         self.fake_mb.rate_limited = 0
         self.fake_mb.reject_next_payment = None
         self.fake_mb.max_requests, self.fake_mb.window = 150, TEST_WINDOW
+        # the request budget lives in the database, shared by all processes
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM ccv_moneybird_request")
         access, refresh = self.fake_mb.issue_tokens()
         self.connection = self.env["ccv.moneybird.connection"].create(
             {

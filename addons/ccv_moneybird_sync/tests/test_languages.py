@@ -3,7 +3,7 @@
 from odoo.tests import TransactionCase, tagged
 
 from ..clients import ccv
-from ..clients.errors import ApiError, DataError, Unprocessable
+from ..clients.errors import ApiError, DataError, Unprocessable, _lt
 from ..models.ccv_moneybird_connection import error_text
 from .common import CcvMoneybirdCase, load_dutch
 
@@ -97,11 +97,14 @@ class TestErrorTemplates(TransactionCase):
         )
 
     def test_remote_words_stay_as_received(self):
-        error = Unprocessable("mb_refused", 422, params={"answer": "amount is too big"})
+        error = Unprocessable(
+            _lt("Moneybird refused the data: %s", "amount is too big"), 422
+        )
+        self.assertEqual(str(error), "Moneybird refused the data: amount is too big")
         text = error_text(self.env(context={"lang": "nl_NL"}), error)
         self.assertIn("amount is too big", text)
         self.assertNotIn("refused", text)
-        http = ApiError("ccv_http", 502, params={"status": 502})
+        http = ApiError(_lt("CCV answered HTTP %s", 502), 502)
         self.assertEqual(
             error_text(self.env(context={"lang": "nl_NL"}), http),
             "CCV antwoordde met HTTP 502",
