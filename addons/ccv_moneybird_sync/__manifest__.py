@@ -15,9 +15,18 @@
         "security/security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "views/ccv_key_wizard_views.xml",
         "views/ccv_moneybird_connection_views.xml",
         "views/ccv_payment_views.xml",
         "views/ccv_moneybird_sync_menus.xml",
     ],
     "demo": ["demo/ccv_moneybird_sync_demo.xml"],
+    "assets": {
+        "web.assets_backend": [
+            "ccv_moneybird_sync/static/src/scss/ccv_moneybird_sync.scss",
+        ],
+        "web.assets_tests": [
+            "ccv_moneybird_sync/static/tests/tours/ccv_moneybird_sync_tour.js",
+        ],
+    },
 }

@@ -9,4 +9,5 @@ from .errors import (
     RateLimitExhausted,
     TransportError,
     Unprocessable,
+    english,
 )

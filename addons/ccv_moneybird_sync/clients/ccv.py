@@ -5,6 +5,7 @@ Timestamps are milliseconds since the epoch. A payment starts ``pending`` and en
 ``success`` or ``failed``; ``manualintervention`` means CCV's helpdesk must act.
 """
 
+import dataclasses
 import datetime
 import time
 from dataclasses import dataclass
@@ -12,14 +13,25 @@ from decimal import Decimal, InvalidOperation
 
 import requests
 
-from .errors import ApiError, CcvAuthError, DataError, NotFound, RateLimitExhausted
-from .http import json_or_none, retry_after_seconds, send
+from .errors import (
+    ApiError,
+    CcvAuthError,
+    DataError,
+    NotFound,
+    RateLimitExhausted,
+    _lt,
+)
+from .http import MAX_INLINE_WAIT, json_or_none, retry_after_seconds, send
 
 CCV_DEFAULT_URL = "https://api.psp.ccv.eu"
 STATUSES = ("pending", "success", "failed", "manualintervention")
 FINAL_STATUSES = ("success", "failed")
-# Transaction types that bring money in (refunds and captures pay no invoice).
-PAYMENT_TYPES = ("sale",)
+# Transaction types that bring money in. Two-step methods (Klarna) run an
+# ``authorise`` (no money yet) and a separate ``capture`` (the money, with
+# ``originalReference``): the capture is the payment. Refunds, authorisations,
+# tokenisations and any type we do not know are skipped before they are parsed.
+PAYMENT_TYPES = ("sale", "capture")
+CAPTURE = "capture"
 MAX_RETRIES = 3
 MAX_PAGES = 200
 
@@ -58,23 +70,30 @@ def to_epoch_ms(moment):
 def parse_transaction(data):
     """CCV transaction JSON → :class:`CcvTransaction`; ValueError if unusable."""
     if not isinstance(data, dict) or not data.get("reference"):
-        raise DataError("ccv_no_reference")
+        raise DataError(_lt("CCV sent a transaction without a reference"))
     status = data.get("status")
     if status not in STATUSES:
         raise DataError(
-            "ccv_unknown_status",
-            {"reference": data["reference"], "status": repr(status)},
+            _lt(
+                "CCV transaction %(reference)s: unknown status %(status)s",
+                reference=data["reference"],
+                status=repr(status),
+            )
         )
     try:
         amount = Decimal(str(data.get("amount")))
     except (InvalidOperation, TypeError) as exc:
-        raise DataError("ccv_bad_amount", {"reference": data["reference"]}) from exc
+        raise DataError(
+            _lt("CCV transaction %s: no valid amount", data["reference"])
+        ) from exc
     try:
         created = from_epoch_ms(data["created"])
         final = data.get("statusFinalDate") or data.get("lastUpdate") or data["created"]
         paid_on = from_epoch_ms(final)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise DataError("ccv_bad_timestamp", {"reference": data["reference"]}) from exc
+        raise DataError(
+            _lt("CCV transaction %s: no valid timestamp", data["reference"])
+        ) from exc
     return CcvTransaction(
         reference=str(data["reference"]),
         merchant_order_reference=str(data.get("merchantOrderReference") or ""),
@@ -95,7 +114,7 @@ class CcvClient:
         self, api_key, base_url=CCV_DEFAULT_URL, session=None, sleep=time.sleep
     ):
         if not api_key:
-            raise DataError("ccv_no_key")
+            raise DataError(_lt("No CCV API key"))
         self.base_url = (base_url or CCV_DEFAULT_URL).rstrip("/")
         self._auth = (api_key, "")
         self._session = session or requests.Session()
@@ -113,23 +132,29 @@ class CcvClient:
             response = send(self._session, "GET", url, params=params, auth=self._auth)
             if response.status_code != 429:
                 break
-            if attempt == MAX_RETRIES:
-                raise RateLimitExhausted("ccv_rate_limited", 429)
-            self._sleep(retry_after_seconds(response))
+            wait = retry_after_seconds(response)
+            if attempt == MAX_RETRIES or wait > MAX_INLINE_WAIT:
+                # never a long sleep in a worker: the caller reschedules the cron
+                raise RateLimitExhausted(
+                    _lt("CCV kept answering 'too many requests'"),
+                    retry_after=max(wait, MAX_INLINE_WAIT),
+                )
+            self._sleep(wait)
         body = json_or_none(response)
         if response.status_code == 401:
-            raise CcvAuthError("ccv_key_refused", 401, body)
+            raise CcvAuthError(_lt("CCV does not accept the API key"), 401, body)
         if response.status_code == 404:
-            raise NotFound("ccv_not_found", 404, body)
+            raise NotFound(_lt("CCV does not know this transaction"), 404, body)
         if response.status_code >= 400:
             raise ApiError(
-                "ccv_http",
+                _lt("CCV answered HTTP %s", response.status_code),
                 response.status_code,
                 body,
-                {"status": response.status_code},
             )
         if body is None:
-            raise ApiError("ccv_not_json", response.status_code)
+            raise ApiError(
+                _lt("CCV sent an answer that is not JSON"), response.status_code
+            )
         return body
 
     def test_connection(self):
@@ -142,25 +167,62 @@ class CcvClient:
             self._get("/api/v1/transaction", {"reference": reference})
         )
 
-    def get_transactions(self, references):
+    def get_transactions(self, references, unreadable=None):
         """Several transactions in one call (``references=a,b,c``)."""
         if not references:
             return []
         rows = self._get("/api/v1/transaction", {"references": ",".join(references)})
-        return [parse_transaction(row) for row in rows]
+        return list(self._payments(rows, unreadable))
 
-    def iter_transactions(self, created_after, types=PAYMENT_TYPES):
+    def iter_transactions(self, created_after, unreadable=None):
         """Payments created after ``created_after`` (naive UTC), page by page.
 
         Pages follow each other with ``referenceAfter`` (the last reference seen).
+        A row that cannot be read is added to ``unreadable`` as a
+        :class:`DataError` and never stops the others.
         """
         params = {"createdAfter": to_epoch_ms(created_after)}
         for _page in range(MAX_PAGES):
             rows = self._get("/api/v1/transaction", params)
             if not rows:
                 return
-            for row in rows:
+            yield from self._payments(rows, unreadable)
+            last = rows[-1].get("reference") if isinstance(rows[-1], dict) else None
+            if not last:
+                return
+            params = dict(params, referenceAfter=last)
+
+    def _payments(self, rows, unreadable):
+        for row in rows if isinstance(rows, list) else []:
+            if not is_payment_row(row):
+                continue
+            try:
                 transaction = parse_transaction(row)
-                if transaction.type in types:
-                    yield transaction
-            params = dict(params, referenceAfter=rows[-1]["reference"])
+                if transaction.type == CAPTURE:
+                    transaction = self._with_order_of_original(row, transaction)
+            except DataError as exc:
+                if unreadable is not None:
+                    unreadable.append(exc)
+                continue
+            yield transaction
+
+    def _with_order_of_original(self, row, capture):
+        """A capture may not repeat the order of its authorisation: read it there."""
+        if capture.merchant_order_reference or not row.get("originalReference"):
+            return capture
+        try:
+            original = self._get(
+                "/api/v1/transaction", {"reference": row["originalReference"]}
+            )
+        except NotFound:
+            return capture
+        return dataclasses.replace(
+            capture,
+            merchant_order_reference=str(original.get("merchantOrderReference") or ""),
+            description=capture.description or str(original.get("description") or ""),
+        )
+
+
+def is_payment_row(row):
+    """Only rows of a payment type are parsed (refunds, authorisations... are not)."""
+    return isinstance(row, dict) and (row.get("type") or "sale") in PAYMENT_TYPES

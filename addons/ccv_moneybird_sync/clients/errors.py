@@ -1,42 +1,20 @@
 """Exceptions of the CCV and Moneybird clients.
 
 Each carries what a bookkeeper needs to understand the problem; none carries a secret.
-``kind`` names the sentence in :data:`MESSAGES` and ``params`` fill it in: ``str()``
-and ``message`` are the English text (server log), the Odoo side shows the same
-sentence in the user's language (models/ccv_moneybird_connection.py
-``_error_templates``). ``%(answer)s`` is the remote's own text, kept as received.
+``message`` is the sentence, written once with ``_lt``: ``str()`` gives it in English
+(server log), Odoo shows it in the user's language with ``env._(exc.message)``.
+``answer`` is the remote's own text, kept as received.
 """
 
-MESSAGES = {
-    "timeout": "No answer from %(host)s within the time limit",
-    "unreachable": "Could not reach %(host)s",
-    "ccv_no_key": "No CCV API key",
-    "ccv_rate_limited": "CCV kept answering 'too many requests'",
-    "ccv_key_refused": "CCV does not accept the API key",
-    "ccv_not_found": "CCV does not know this transaction",
-    "ccv_http": "CCV answered HTTP %(status)s",
-    "ccv_not_json": "CCV sent an answer that is not JSON",
-    "ccv_no_reference": "CCV sent a transaction without a reference",
-    "ccv_unknown_status": "CCV transaction %(reference)s: unknown status %(status)s",
-    "ccv_bad_amount": "CCV transaction %(reference)s: no valid amount",
-    "ccv_bad_timestamp": "CCV transaction %(reference)s: no valid timestamp",
-    "mb_no_token": "Moneybird sent no access token",
-    "mb_authorization_refused": "Moneybird refused the authorization (%(answer)s)",
-    "mb_token_http": "Moneybird's token endpoint answered HTTP %(status)s",
-    "mb_no_refresh_token": "There is no refresh token; connect Moneybird again",
-    "mb_token_expired": "The Moneybird access token expired",
-    "mb_no_administration": "No Moneybird administration chosen",
-    "mb_rate_limited": "Moneybird kept answering 'too many requests'",
-    "mb_revoked": "Moneybird no longer accepts the authorization",
-    "mb_scopes": "The Moneybird authorization lacks the rights needed (scopes)",
-    "mb_not_found": "Moneybird does not know this object",
-    "mb_refused": "Moneybird refused the data: %(answer)s",
-    "mb_http": "Moneybird answered HTTP %(status)s",
-}
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 
-def _english(kind, params):
-    return MESSAGES[kind] % {key: str(value) for key, value in params.items()}
+def english(message):
+    """A message of the clients (``_lt`` or plain text) in English, for the log."""
+    translate = getattr(message, "_translate", None)
+    return translate("en_US") if translate else str(message)
 
 
 class ApiError(Exception):
@@ -44,23 +22,20 @@ class ApiError(Exception):
 
     transient = False
 
-    def __init__(self, kind, status=None, body=None, params=None):
-        self.kind = kind
-        self.params = params or {}
-        self.message = _english(kind, self.params)
-        super().__init__(self.message)
+    def __init__(self, message, status=None, body=None, answer=""):
+        self.message = message
+        super().__init__(english(message))
         self.status = status
         self.body = body
+        self.answer = answer
 
 
 class DataError(ValueError):
     """Input the clients cannot use (a CCV transaction, a missing setting)."""
 
-    def __init__(self, kind, params=None):
-        self.kind = kind
-        self.params = params or {}
-        self.message = _english(kind, self.params)
-        super().__init__(self.message)
+    def __init__(self, message):
+        self.message = message
+        super().__init__(english(message))
 
 
 class TransportError(ApiError):
@@ -70,9 +45,13 @@ class TransportError(ApiError):
 
 
 class RateLimitExhausted(ApiError):
-    """The server kept answering 429 after every retry."""
+    """We must wait longer than a run may wait (``retry_after`` seconds)."""
 
     transient = True
+
+    def __init__(self, message, status=429, body=None, retry_after=None):
+        super().__init__(message, status, body)
+        self.retry_after = retry_after
 
 
 class NotFound(ApiError):

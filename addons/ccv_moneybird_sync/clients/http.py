@@ -6,14 +6,17 @@ import time
 
 import requests
 
-from .errors import TransportError
+from .errors import TransportError, _lt
 
 _logger = logging.getLogger(__name__)
 
 # Seconds for every call to CCV or Moneybird (connect and each read).
 TIMEOUT = 20
-# Never wait longer than this for one Retry-After, whatever the server says.
-MAX_RETRY_AFTER = 300.0
+# A request, a cron or a webhook waits at most this long in place; a longer wait
+# ends the run and the cron is triggered again when the server allows it.
+MAX_INLINE_WAIT = 1.0
+# Header values above this are epoch seconds (2001-09-09), below it delays.
+EPOCH_THRESHOLD = 1_000_000_000
 
 
 def send(session, method, url, **kwargs):
@@ -26,28 +29,39 @@ def send(session, method, url, **kwargs):
         return session.request(method, url, **kwargs)
     except requests.Timeout as exc:
         _logger.warning("%s %s timed out", method, _strip_query(url))
-        raise TransportError("timeout", params={"host": _host(url)}) from exc
+        raise TransportError(
+            _lt("No answer from %(host)s within the time limit", host=_host(url))
+        ) from exc
     except requests.RequestException as exc:
         _logger.warning(
             "%s %s failed: %s", method, _strip_query(url), type(exc).__name__
         )
-        raise TransportError("unreachable", params={"host": _host(url)}) from exc
+        raise TransportError(_lt("Could not reach %(host)s", host=_host(url))) from exc
 
 
 def retry_after_seconds(response, default=1.0, now=None):
-    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date)."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
+    """Seconds to wait after a 429, from ``Retry-After`` or ``RateLimit-Reset``.
+
+    Both come in three forms: delta-seconds (RFC 9110), an HTTP date, or, as
+    Moneybird sends them, an absolute epoch second. A number larger than
+    :data:`EPOCH_THRESHOLD` is a moment, not a delay.
+    """
+    now = time.time() if now is None else now
+    for header in ("Retry-After", "RateLimit-Reset"):
+        value = (response.headers.get(header) or "").strip()
+        if not value:
+            continue
         try:
-            when = email.utils.parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError):
-            return default
-        seconds = when - (now if now is not None else time.time())
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+            number = float(value)
+            moment = number > EPOCH_THRESHOLD
+        except ValueError:
+            try:
+                number = email.utils.parsedate_to_datetime(value).timestamp()
+            except (TypeError, ValueError):
+                continue
+            moment = True
+        return max(number - now if moment else number, 0.0)
+    return default
 
 
 def json_or_none(response):

@@ -19,14 +19,17 @@ from .errors import (
     NotFound,
     RateLimitExhausted,
     Unprocessable,
+    _lt,
 )
-from .http import json_or_none, retry_after_seconds, send
+from .http import MAX_INLINE_WAIT, json_or_none, retry_after_seconds, send
 from .ratelimit import SlidingWindowLimiter
 
 _logger = logging.getLogger(__name__)
 
 MONEYBIRD_DEFAULT_URL = "https://moneybird.com"
-SCOPES = ("sales_invoices", "bank")
+# sales_invoices: read invoices and register payments on them; settings: the
+# financial accounts (developer.moneybird.com/authentication, "Scopes")
+SCOPES = ("sales_invoices", "settings")
 OPEN_STATES = ("open", "late", "reminded")
 PER_PAGE = 100
 MAX_RETRIES = 4
@@ -48,7 +51,7 @@ class OAuthTokens:
 
 def _tokens_from(body, now, previous_refresh=""):
     if not isinstance(body, dict) or not body.get("access_token"):
-        raise ApiError("mb_no_token")
+        raise ApiError(_lt("Moneybird sent no access token"))
     expires_in = body.get("expires_in")
     expires_at = (
         now + datetime.timedelta(seconds=int(expires_in)) if expires_in else None
@@ -104,17 +107,18 @@ class MoneybirdOAuth:
         body = json_or_none(response)
         if response.status_code in (400, 401):
             error = (body or {}).get("error") if isinstance(body, dict) else None
+            answer = error or response.status_code
             raise AuthorizationRevoked(
-                "mb_authorization_refused",
+                _lt("Moneybird refused the authorization (%s)", answer),
                 response.status_code,
                 {"error": error},  # never the request: it holds the client secret
-                {"answer": error or response.status_code},
+                answer=str(answer),
             )
-        if response.status_code >= 400:
+        status = response.status_code
+        if status >= 400:
             raise ApiError(
-                "mb_token_http",
-                response.status_code,
-                params={"status": response.status_code},
+                _lt("Moneybird's token endpoint answered HTTP %s", status),
+                status,
             )
         return _tokens_from(body, self._now(), previous_refresh)
 
@@ -129,7 +133,9 @@ class MoneybirdOAuth:
 
     def refresh(self, refresh_token):
         if not refresh_token:
-            raise AuthorizationRevoked("mb_no_refresh_token")
+            raise AuthorizationRevoked(
+                _lt("There is no refresh token; connect Moneybird again")
+            )
         return self._token(
             {"grant_type": "refresh_token", "refresh_token": refresh_token},
             previous_refresh=refresh_token,
@@ -150,8 +156,10 @@ class MoneybirdClient:
         session=None,
         sleep=time.sleep,
         now=_utcnow,
+        refresher=None,
     ):
         self.tokens = tokens
+        self._refresher = refresher
         self.administration_id = administration_id
         self.base_url = (base_url or MONEYBIRD_DEFAULT_URL).rstrip("/")
         self._oauth = oauth
@@ -166,8 +174,13 @@ class MoneybirdClient:
 
     # -- plumbing ---------------------------------------------------------
     def _refresh(self):
+        if self._refresher:
+            # the caller refreshes under a lock and keeps the rotated token safe
+            self.tokens = self._refresher(self.tokens)
+            self.refresh_count += 1
+            return
         if not self._oauth:
-            raise AuthorizationRevoked("mb_token_expired")
+            raise AuthorizationRevoked(_lt("The Moneybird access token expired"))
         self.tokens = self._oauth.refresh(self.tokens.refresh_token)
         self.refresh_count += 1
         if self._on_tokens:
@@ -175,7 +188,7 @@ class MoneybirdClient:
 
     def _url(self, resource):
         if self.administration_id is None:
-            raise DataError("mb_no_administration")
+            raise DataError(_lt("No Moneybird administration chosen"))
         return f"{self.base_url}/api/v2/{self.administration_id}/{resource}.json"
 
     def _request(self, method, url, params=None, json=None):
@@ -201,10 +214,15 @@ class MoneybirdClient:
             status = response.status_code
             if status == 429:
                 self.rate_limited_count += 1
+                wait = retry_after_seconds(response)
                 if attempt >= MAX_RETRIES:
-                    raise RateLimitExhausted("mb_rate_limited", 429)
+                    raise RateLimitExhausted(
+                        _lt("Moneybird kept answering 'too many requests'"),
+                        retry_after=max(wait, MAX_INLINE_WAIT),
+                    )
                 attempt += 1
-                self.limiter.pause(retry_after_seconds(response))
+                # a short wait happens here, a long one ends the run (cron later)
+                self.limiter.pause(wait)
                 continue
             if status == 401 and not refreshed and self._oauth:
                 refreshed = True
@@ -216,17 +234,25 @@ class MoneybirdClient:
         status = response.status_code
         body = json_or_none(response)
         if status == 401:
-            raise AuthorizationRevoked("mb_revoked", status, body)
+            raise AuthorizationRevoked(
+                _lt("Moneybird no longer accepts the authorization"), status, body
+            )
         if status == 403:
-            raise AuthorizationRevoked("mb_scopes", status, body)
+            raise AuthorizationRevoked(
+                _lt("The Moneybird authorization lacks the rights needed (scopes)"),
+                status,
+                body,
+            )
         if status == 404:
-            raise NotFound("mb_not_found", status, body)
+            raise NotFound(_lt("Moneybird does not know this object"), status, body)
         if status == 422:
             # Moneybird's own words, as it sent them
             answer = _error_text(body) or f"HTTP {status}"
-            raise Unprocessable("mb_refused", status, body, {"answer": answer})
+            raise Unprocessable(
+                _lt("Moneybird refused the data: %s", answer), status, body, answer
+            )
         if status >= 400:
-            raise ApiError("mb_http", status, body, {"status": status})
+            raise ApiError(_lt("Moneybird answered HTTP %s", status), status, body)
         return response, body
 
     # -- resources --------------------------------------------------------

@@ -1,8 +1,16 @@
-"""Client-side rate limiter: never more than N requests in any sliding window."""
+"""Client-side rate limiter: never more than N requests in any sliding window.
+
+It never waits long: when the next free slot is further away than ``max_wait``
+it raises :class:`RateLimitExhausted` with the delay, and the caller hands the work
+back to the cron (``_trigger(at=...)``) instead of sleeping in a worker.
+"""
 
 import collections
 import threading
 import time
+
+from .errors import RateLimitExhausted, _lt
+from .http import MAX_INLINE_WAIT
 
 # Moneybird: 150 requests per 5 minutes for the whole platform.
 MONEYBIRD_MAX_REQUESTS = 150
@@ -18,6 +26,7 @@ class SlidingWindowLimiter:
         window=MONEYBIRD_WINDOW_SECONDS,
         clock=time.monotonic,
         sleep=time.sleep,
+        max_wait=MAX_INLINE_WAIT,
     ):
         if max_requests < 1 or window <= 0:
             raise ValueError(
@@ -27,6 +36,7 @@ class SlidingWindowLimiter:
         self.window = float(window)
         self._clock = clock
         self._sleep = sleep
+        self.max_wait = max_wait
         self._stamps = collections.deque()
         self._lock = threading.Lock()
         self.waited = 0.0
@@ -44,6 +54,8 @@ class SlidingWindowLimiter:
             while len(self._stamps) >= self.max_requests:
                 # a small margin so the server, which counts on its own clock, agrees
                 delay = self._stamps[0][0] + self.window - now + 0.01
+                if delay > self.max_wait:
+                    raise RateLimitExhausted(budget_used(), retry_after=delay)
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
@@ -57,10 +69,16 @@ class SlidingWindowLimiter:
         slot[0] = self._clock()
 
     def pause(self, seconds):
-        """The server asked us to wait (Retry-After)."""
+        """The server asked us to wait (Retry-After): in place only if it is short."""
+        if seconds > self.max_wait:
+            raise RateLimitExhausted(budget_used(), retry_after=seconds)
         if seconds > 0:
             self.waited += seconds
             self._sleep(seconds)
+
+
+def budget_used():
+    return _lt("The Moneybird request budget is used up; the sync continues later")
 
 
 _shared = {}

@@ -8,7 +8,7 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from .errors import ApiError, AuthorizationRevoked, Unprocessable
+from .errors import ApiError, AuthorizationRevoked, RateLimitExhausted, Unprocessable
 from .matcher import OpenInvoiceIndex, candidate_numbers, has_payment, money
 
 _logger = logging.getLogger(__name__)
@@ -26,10 +26,13 @@ MONEYBIRD_REFUSED = "moneybird_refused"
 AUTHORIZATION_REVOKED = "authorization_revoked"
 TEMPORARY = "temporary"
 REGISTERED = "registered"
+PARTIALLY_REGISTERED = "partially_registered"
 ALREADY_REGISTERED = "already_registered"
 
 # Errors that go away by themselves: tried again by the nightly recheck.
 TRANSIENT_REASONS = (TEMPORARY,)
+# Errors the nightly recheck looks at again: the invoice may have appeared since.
+RECHECKED_REASONS = (TEMPORARY, NO_OPEN_INVOICE)
 # Lookups by number when a payment matches no open invoice (each costs one request).
 MAX_NUMBER_LOOKUPS = 2
 # How far back open invoices are read (Moneybird's default period is this year only).
@@ -55,6 +58,8 @@ class Outcome:
     invoice_number: str = ""
     payment_id: str = ""
     details: dict = field(default_factory=dict)
+    # what Moneybird said: a message of the clients (_lt) or Moneybird's own words
+    error: object = ""
 
 
 def default_period(today):
@@ -85,7 +90,7 @@ class PaymentSyncer:
                     self.client.iter_open_invoices(self.period)
                 )
             except ApiError as exc:
-                if not isinstance(exc, AuthorizationRevoked):
+                if not isinstance(exc, (AuthorizationRevoked, RateLimitExhausted)):
                     self._index_error = exc
                 raise
         return self._index
@@ -93,26 +98,24 @@ class PaymentSyncer:
     def process(self, payment):
         """Register one successful payment; returns an :class:`Outcome`.
 
-        :class:`AuthorizationRevoked` propagates: every later payment would fail too.
+        :class:`AuthorizationRevoked` propagates: every later payment would fail too;
+        so does :class:`RateLimitExhausted`: the run stops and the cron comes back.
         """
         try:
             return self._process(payment)
-        except AuthorizationRevoked:
+        except (AuthorizationRevoked, RateLimitExhausted):
             raise
         except Unprocessable as exc:
             # Moneybird's own words, shown as it sent them
-            answer = exc.params.get("answer") or exc.message
-            return Outcome(ERROR, MONEYBIRD_REFUSED, details={"moneybird": answer})
+            answer = exc.answer or str(exc)
+            return Outcome(
+                ERROR, MONEYBIRD_REFUSED, details={"moneybird": answer}, error=answer
+            )
         except ApiError as exc:
             reason = TEMPORARY if exc.transient else MONEYBIRD_REFUSED
-            details = {
-                "moneybird": exc.message,
-                "http": exc.status,
-                # shown in the user's language by the Odoo side
-                "error": exc.kind,
-                "error_params": exc.params,
-            }
-            return Outcome(ERROR, reason, details=details)
+            details = {"moneybird": str(exc), "http": exc.status}
+            # exc.message is shown in the user's language by the Odoo side
+            return Outcome(ERROR, reason, details=details, error=exc.message)
 
     def _process(self, payment):
         texts = (payment.merchant_order_reference, payment.description)
@@ -140,7 +143,9 @@ class PaymentSyncer:
                 **found,
             )
         unpaid = money(invoice.get("total_unpaid"))
-        if unpaid != money(payment.amount):
+        amount = money(payment.amount)
+        if amount > unpaid or amount <= 0:
+            # a partial payment is booked; more than is open goes to a person
             return Outcome(
                 ERROR, AMOUNT_MISMATCH, details={"open_amount": str(unpaid)}, **found
             )
@@ -163,8 +168,13 @@ class PaymentSyncer:
                 price=str(payment.amount),
             ),
         )
+        rest = unpaid - amount
         return Outcome(
-            DONE, REGISTERED, payment_id=str(created.get("id") or ""), **found
+            DONE,
+            REGISTERED if rest <= 0 else PARTIALLY_REGISTERED,
+            payment_id=str(created.get("id") or ""),
+            details={"still_open": str(rest)} if rest > 0 else {},
+            **found,
         )
 
     def _not_open(self, payment, texts):

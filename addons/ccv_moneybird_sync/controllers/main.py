@@ -6,12 +6,9 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 from odoo import http
 from odoo.http import request
 
-from ..clients.errors import ApiError
-from ..models.ccv_moneybird_connection import (
-    CALLBACK_PATH,
-    WEBHOOK_PATH,
-    error_text,
-)
+from ..models.ccv_moneybird_connection import error_text
+from ..models.connection_ccv import WEBHOOK_PATH
+from ..models.connection_moneybird import CALLBACK_PATH
 
 _logger = logging.getLogger(__name__)
 
@@ -38,12 +35,16 @@ class CcvMoneybirdController(http.Controller):
             )
         else:
             try:
-                connection._finish_oauth(code)
-            except ApiError as exc:
+                with request.env.cr.savepoint():
+                    connection._finish_oauth(code)
+            except Exception as exc:  # whatever goes wrong, the user ends on the form
+                _logger.warning("Moneybird OAuth callback failed", exc_info=True)
                 connection.moneybird_state = "revoked"
                 connection.message_post(
                     body=request.env._(
-                        "Connecting Moneybird failed: %s", error_text(request.env, exc)
+                        "Connecting Moneybird failed: %s Press Connect Moneybird to "
+                        "try again.",
+                        error_text(request.env, exc),
                     )
                 )
         action = request.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_action")
@@ -74,5 +75,5 @@ class CcvMoneybirdController(http.Controller):
             reference = None
         if not isinstance(reference, str) or not reference or len(reference) > 255:
             raise BadRequest()
-        connection._handle_webhook(reference)
+        connection._record_webhook(reference)
         return request.make_response("", status=204)

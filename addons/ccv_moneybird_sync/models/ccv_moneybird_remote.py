@@ -1,20 +1,5 @@
 from odoo import api, fields, models
 
-# CCV payment methods (developer.myccv.eu, "Supported methods").
-CCV_METHODS = [
-    ("ideal", "iDEAL"),
-    ("card", "Credit card"),
-    ("bancontact", "Bancontact"),
-    ("paypal", "PayPal"),
-    ("banktransfer", "Bank transfer"),
-    ("sofort", "Sofort"),
-    ("giropay", "Giropay"),
-    ("applepay", "Apple Pay"),
-    ("googlepay", "Google Pay"),
-    ("klarna", "Klarna"),
-    ("terminal", "Terminal"),
-]
-
 
 class CcvMoneybirdRemoteRecord(models.AbstractModel):
     """A record read from Moneybird for one connection, offered as a choice in forms."""
@@ -57,7 +42,8 @@ class CcvMoneybirdMethodMap(models.Model):
         "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="connection_id.company_id", store=True)
-    method = fields.Selection(CCV_METHODS, string="CCV payment method", required=True)
+    # a code as CCV reports it (GET /api/v1/method), e.g. ideal, card, klarna, eps
+    method = fields.Char(string="CCV payment method", required=True)
     financial_account_id = fields.Many2one(
         "ccv.moneybird.financial.account",
         string="Clearing account",
@@ -76,3 +62,15 @@ class CcvMoneybirdMethodMap(models.Model):
         "UNIQUE(connection_id, method)",
         "Each CCV payment method can be mapped only once per connection.",
     )
+
+
+class CcvWebhookReference(models.Model):
+    """A reference CCV announced on the webhook, waiting for the next cron run."""
+
+    _name = "ccv.webhook.reference"
+    _description = "CCV webhook announcement"
+
+    connection_id = fields.Many2one(
+        "ccv.moneybird.connection", required=True, ondelete="cascade", index=True
+    )
+    reference = fields.Char(required=True)

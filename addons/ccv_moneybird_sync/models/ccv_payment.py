@@ -1,15 +1,18 @@
+import datetime
 import json
 import logging
+import zoneinfo
 
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_amount
+from odoo.tools.translate import LazyGettext
 
 from ..clients import sync
 from ..clients.errors import ApiError
-from .ccv_moneybird_connection import error_text, kind_text
-from .ccv_moneybird_remote import CCV_METHODS
+from .ccv_moneybird_connection import error_text
 
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +25,18 @@ CCV_STATUSES = [
 ]
 MANUAL_INTERVENTION = "manualintervention"
 CCV_FAILED = "ccv_failed"
+DEFAULT_TZ = "Europe/Amsterdam"
+
+
+def local_date(connection, moment):
+    """The date of a UTC moment where the company is (Europe/Amsterdam by default):
+    a payment at 00:30 in Amsterdam is booked on that day, not on yesterday (UTC)."""
+    tz_name = connection.company_id.partner_id.tz or DEFAULT_TZ
+    try:
+        zone = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(DEFAULT_TZ)
+    return moment.replace(tzinfo=datetime.UTC).astimezone(zone).date()
 
 
 class CcvPayment(models.Model):
@@ -47,7 +62,8 @@ class CcvPayment(models.Model):
     description = fields.Char(readonly=True)
     amount = fields.Monetary(readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
-    method = fields.Selection(CCV_METHODS, string="Payment method", readonly=True)
+    # any method CCV reports (GET /api/v1/method), also ones we never heard of
+    method = fields.Char(string="Payment method", readonly=True)
     ccv_status = fields.Selection(
         CCV_STATUSES, string="CCV status", readonly=True, tracking=True
     )
@@ -63,11 +79,44 @@ class CcvPayment(models.Model):
     error_reason = fields.Text(string="Reason", readonly=True)
     result = fields.Char(readonly=True)
     details = fields.Text(readonly=True, help="What Moneybird and CCV answered")
+    details_text = fields.Text(
+        string="What Moneybird and CCV answered", compute="_compute_details_text"
+    )
     moneybird_invoice_id = fields.Char(string="Moneybird invoice ID", readonly=True)
     moneybird_invoice_number = fields.Char(string="Invoice", readonly=True)
     moneybird_payment_id = fields.Char(string="Moneybird payment ID", readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     last_attempt = fields.Datetime(string="Last attempt", readonly=True)
+
+    @api.depends("details")
+    @api.depends_context("lang")
+    def _compute_details_text(self):
+        """The details as sentences a bookkeeper reads, not as raw JSON."""
+        labels = {
+            "moneybird": self.env._("Moneybird's answer"),
+            "http": self.env._("HTTP status"),
+            "open_amount": self.env._("Still open on the invoice"),
+            "still_open": self.env._("Still open on the invoice"),
+            "invoice_currency": self.env._("Currency of the invoice"),
+            "invoice_state": self.env._("State of the invoice in Moneybird"),
+            "looked_for": self.env._("Looked for in"),
+        }
+        amounts = ("open_amount", "still_open")
+        for payment in self:
+            try:
+                details = json.loads(payment.details or "{}")
+            except ValueError:
+                details = {}
+            lines = []
+            for key, value in (details if isinstance(details, dict) else {}).items():
+                if value in (None, "", [], ()):
+                    continue
+                if key in amounts:
+                    value = format_amount(self.env, float(value), payment.currency_id)
+                elif isinstance(value, list | tuple):
+                    value = ", ".join(f"'{v}'" for v in value if v)
+                lines.append(f"{labels.get(key, key)}: {value}")
+            payment.details_text = "\n".join(lines)
 
     _reference_uniq = models.Constraint(
         "UNIQUE(connection_id, reference)",
@@ -152,7 +201,10 @@ class CcvPayment(models.Model):
             (self.env._("CCV reference"), self.reference),
             (self.env._("Order reference"), self.merchant_order_reference or ""),
             (self.env._("Description"), self.description or ""),
-            (self.env._("Amount"), f"{self.amount:.2f} {self.currency_id.name}"),
+            (
+                self.env._("Amount"),
+                format_amount(self.env, self.amount, self.currency_id),
+            ),
             (self.env._("Payment method"), self.method or ""),
             (self.env._("CCV status"), self.ccv_status or ""),
             (self.env._("Status"), self.state),
@@ -165,7 +217,7 @@ class CcvPayment(models.Model):
                 ),
             ),
             (self.env._("Attempts"), str(self.attempt_count)),
-            (self.env._("Details"), self.details or ""),
+            (self.env._("Details"), self.details_text or ""),
         ]
         items = Markup("").join(
             Markup("<li><b>%s</b>: %s</li>") % (label, value) for label, value in rows
@@ -205,10 +257,6 @@ class CcvPayment(models.Model):
         currencies = {}
         to_create = []
         for reference, transaction in by_reference.items():
-            if transaction.method not in dict(CCV_METHODS):
-                method = False
-            else:
-                method = transaction.method
             payment = known.get(reference)
             if payment:
                 payment._update_status(transaction)
@@ -230,9 +278,9 @@ class CcvPayment(models.Model):
                         currencies[transaction.currency]
                         or connection.company_id.currency_id
                     ).id,
-                    "method": method,
+                    "method": transaction.method or False,
                     "ccv_created": transaction.created,
-                    "payment_date": transaction.paid_on.date(),
+                    "payment_date": local_date(connection, transaction.paid_on),
                 }
             )
         created = self.create(to_create)
@@ -248,7 +296,7 @@ class CcvPayment(models.Model):
         vals = {
             "ccv_status": transaction.status,
             "failure_code": transaction.failure_code,
-            "payment_date": transaction.paid_on.date(),
+            "payment_date": local_date(self.connection_id, transaction.paid_on),
         }
         if transaction.status == "failed":
             vals.update(
@@ -285,16 +333,26 @@ class CcvPayment(models.Model):
     def _reason_text(self, outcome):
         invoice = outcome.invoice_number or ""
         details = outcome.details
-        amount = f"{self.amount:.2f} {self.currency_id.name}"
+        amount = format_amount(self.env, self.amount, self.currency_id)
+
+        def money(key):
+            value = details.get(key)
+            if value in (None, ""):
+                return "?"
+            return format_amount(self.env, float(value), self.currency_id)
+
         # what Moneybird said: our sentence in the user's language, or its own words
-        moneybird = kind_text(
-            self.env,
-            details.get("error"),
-            details.get("error_params"),
-            details.get("moneybird", ""),
-        )
+        moneybird = outcome.error
+        if isinstance(moneybird, LazyGettext):
+            moneybird = self.env._(moneybird)
         messages = {
             sync.REGISTERED: self.env._("Registered on Moneybird invoice %s.", invoice),
+            sync.PARTIALLY_REGISTERED: self.env._(
+                "Registered on Moneybird invoice %(invoice)s; %(rest)s is still open "
+                "there.",
+                invoice=invoice,
+                rest=money("still_open"),
+            ),
             sync.ALREADY_REGISTERED: self.env._(
                 "Already registered on Moneybird invoice %s; not sent again.", invoice
             ),
@@ -308,10 +366,10 @@ class CcvPayment(models.Model):
                 "Invoice %s is already paid in Moneybird by another payment.", invoice
             ),
             sync.AMOUNT_MISMATCH: self.env._(
-                "The payment of %(amount)s does not equal the %(open)s still open on "
-                "invoice %(invoice)s.",
+                "The payment of %(amount)s is more than the %(open)s still open on "
+                "invoice %(invoice)s. Check the invoice in Moneybird.",
                 amount=amount,
-                open=details.get("open_amount", "?"),
+                open=money("open_amount"),
                 invoice=invoice,
             ),
             sync.CURRENCY_MISMATCH: self.env._(

@@ -3,6 +3,7 @@
 import datetime
 
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools.convert import convert_file
 
 from .fake_ccv import FakeCcv
 from .fake_moneybird import ADMIN_ID, FakeMoneybird
@@ -11,6 +12,40 @@ from .fake_moneybird import ADMIN_ID, FakeMoneybird
 TEST_WINDOW = 2.0
 # 2026-11-20 10:00 UTC in CCV's epoch milliseconds
 T0_MS = 1763632800000 + 365 * 86400 * 1000
+
+
+def load_dutch(env):
+    """Dutch active with this addon's terms: Odoo's runner starts without any Dutch."""
+    env["res.lang"]._activate_lang("nl_NL") or env["res.lang"]._create_lang("nl_NL")
+    env["ir.module.module"]._load_module_terms(["ccv_moneybird_sync"], ["nl_NL"])
+
+
+def load_demo(env):
+    """This addon's demo data, loaded by the test (Odoo's runner installs no demo)."""
+    if not env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo", False):
+        convert_file(
+            env,
+            "ccv_moneybird_sync",
+            "demo/ccv_moneybird_sync_demo.xml",
+            {},
+            mode="init",
+        )
+    return env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
+
+
+def office_users(env):
+    """The users of a plain Community install (no "full accounting features")."""
+    users = {}
+    for key, groups in (
+        ("bookkeeper", "base.group_user,account.group_account_invoice"),
+        ("manager", "base.group_user,account.group_account_manager"),
+        ("admin", "base.group_user,base.group_system,account.group_account_manager"),
+    ):
+        login = f"ccv_mb_{key}"
+        users[key] = env["res.users"].search([("login", "=", login)]) or (
+            new_test_user(env, login=login, groups=groups)
+        )
+    return users
 
 
 def start_fakes(case_class, **moneybird_options):
@@ -52,6 +87,9 @@ class CcvMoneybirdCase(TransactionCase):
         self.fake_mb.rate_limited = 0
         self.fake_mb.reject_next_payment = None
         self.fake_mb.max_requests, self.fake_mb.window = 150, TEST_WINDOW
+        # the request budget lives in the database, shared by all processes
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM ccv_moneybird_request")
         access, refresh = self.fake_mb.issue_tokens()
         self.connection = self.env["ccv.moneybird.connection"].create(
             {

@@ -6,7 +6,10 @@
   created after the timestamp (exclusive), oldest first;
 - ``GET /api/v1/method`` the payment methods;
 - HTTP Basic authentication, the API key as user and an empty password (401 otherwise);
-- timestamps in epoch milliseconds; statuses pending/success/failed/manualintervention.
+- timestamps in epoch milliseconds; statuses pending/success/failed/manualintervention;
+- the transaction list holds every type: ``sale``, ``refund``, ``authorise`` and
+  ``capture`` (two-step methods such as Klarna; the capture has ``originalReference``),
+  tokenisations; fields may be ``null``.
 """
 
 import base64
@@ -40,13 +43,14 @@ class FakeCcv(FakeServer):
         failure_code=None,
         type="sale",
         currency="eur",
+        original_reference=None,
     ):
         reference = reference or f"C2611{next(self._seq):08d}CB.G"
         data = {
             "reference": reference,
             "merchantOrderReference": merchant_order_reference,
             "description": description,
-            "amount": float(amount),
+            "amount": None if amount is None else float(amount),
             "currency": currency,
             "method": method,
             "status": status,
@@ -59,6 +63,9 @@ class FakeCcv(FakeServer):
             data["statusFinalDate"] = created_ms + 60000
         if failure_code:
             data["failureCode"] = failure_code
+        if original_reference:
+            # a capture (or refund) points at the transaction it follows up
+            data["originalReference"] = original_reference
         with self.lock:
             self.transactions[reference] = data
         return reference

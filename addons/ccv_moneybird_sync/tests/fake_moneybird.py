@@ -7,7 +7,11 @@
   ``{"access_token", "token_type": "bearer", "refresh_token", "scope", "created_at",
   "expires_in"}``; 400 ``{"error": "invalid_grant"}`` for a revoked/unknown grant;
 - ``/api/v2/...`` needs ``Authorization: Bearer``, 401 otherwise; at most
-  ``max_requests`` per sliding ``window`` seconds, else 429 with ``Retry-After``;
+  ``max_requests`` per sliding ``window`` seconds, else 429 with ``Retry-After`` and
+  ``RateLimit-Reset`` as an absolute epoch second (as Moneybird sends them);
+- scopes (developer.moneybird.com/authentication): the token holds the scopes asked
+  for at ``/oauth/authorize``; sales invoices need ``sales_invoices``, financial
+  accounts ``settings``; without it 403;
 - ``GET /api/v2/administrations.json``, ``/{adm}/financial_accounts.json``;
 - ``GET /{adm}/sales_invoices.json?filter=state:a|b,period:YYYYMMDD..YYYYMMDD``
   (default period: this year), ``page``/``per_page`` (max 100) and a ``Link`` header;
@@ -69,7 +73,10 @@ class FakeMoneybird(FakeServer):
         self.invoices = {}
         self.codes = {}
         self.access_tokens = {}  # token -> expiry (monotonic) or None
-        self.refresh_tokens = set()
+        self.refresh_tokens = {}  # token -> scope
+        self.scopes = {}  # access token -> set of scopes
+        self.refresh_count = 0
+        self.broken = {}  # path suffix -> status answered (a failing endpoint)
         self.hits = collections.deque()
         self.api_requests = 0
         self.rate_limited = 0
@@ -104,14 +111,16 @@ class FakeMoneybird(FakeServer):
             self.invoices[invoice_id] = invoice
         return invoice
 
-    def issue_tokens(self, lifetime=None):
+    def issue_tokens(self, lifetime=None, scope="sales_invoices settings"):
         access, refresh = secrets.token_hex(16), secrets.token_hex(16)
         lifetime = self.token_lifetime if lifetime is None else lifetime
         with self.lock:
             self.access_tokens[access] = (
                 time.monotonic() + lifetime if lifetime else None
             )
-            self.refresh_tokens.add(refresh)
+            self.scopes[access] = set(scope.split())
+            # a refresh token works once: Moneybird rotates it
+            self.refresh_tokens[refresh] = scope
         return access, refresh
 
     def revoke_all(self):
@@ -155,13 +164,20 @@ class FakeMoneybird(FakeServer):
             self.rate_limited += 1
             oldest = self.hits[0] if self.hits else now
             wait = max(oldest + self.window - now, 0.001)
+            reset = str(math.ceil(time.time() + wait))  # an epoch second
             return (
                 429,
                 {"error": "Too many requests"},
-                {"Retry-After": str(math.ceil(wait * 1000) / 1000)},
+                {"Retry-After": reset, "RateLimit-Reset": reset},
             )
         self.hits.append(now)
         self.api_requests += 1
+        for suffix, status in self.broken.items():
+            if path.endswith(suffix):
+                return status, {"error": "Internal server error"}, {}
+        needed = _scope_needed(path)
+        if needed and needed not in self.scopes.get(token, ()):
+            return 403, {"error": "Insufficient scope", "scope": needed}, {}
         return self._api(method, path, query, raw)
 
     def _authorize(self, query):
@@ -171,7 +187,7 @@ class FakeMoneybird(FakeServer):
         ):
             return 400, {"error": "invalid_client"}, {}
         code = secrets.token_hex(8)
-        self.codes[code] = query.get("redirect_uri")
+        self.codes[code] = (query.get("redirect_uri"), query.get("scope") or "")
         target = (
             query["redirect_uri"]
             + "?"
@@ -187,21 +203,22 @@ class FakeMoneybird(FakeServer):
             return 401, {"error": "invalid_client"}, {}
         grant = form.get("grant_type")
         if grant == "authorization_code":
-            redirect = self.codes.pop(form.get("code"), None)
+            redirect, scope = self.codes.pop(form.get("code"), (None, ""))
             if not redirect or redirect != form.get("redirect_uri"):
                 return 400, {"error": "invalid_grant"}, {}
         elif grant == "refresh_token":
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant"}, {}
-            self.refresh_tokens.discard(form["refresh_token"])
+            scope = self.refresh_tokens.pop(form["refresh_token"])
+            self.refresh_count += 1
         else:
             return 400, {"error": "unsupported_grant_type"}, {}
-        access, refresh = self.issue_tokens()
+        access, refresh = self.issue_tokens(scope=scope)
         body = {
             "access_token": access,
             "token_type": "bearer",
             "refresh_token": refresh,
-            "scope": "sales_invoices bank",
+            "scope": scope,
             "created_at": int(time.time()),
         }
         if self.token_lifetime:
@@ -302,3 +319,11 @@ class FakeMoneybird(FakeServer):
         if unpaid <= 0:
             invoice["state"] = "paid"
         return 201, stored, {}
+
+
+def _scope_needed(path):
+    if "/sales_invoices" in path:
+        return "sales_invoices"
+    if path.endswith("/financial_accounts.json"):
+        return "settings"
+    return None

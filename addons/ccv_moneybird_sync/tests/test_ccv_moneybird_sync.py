@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .common import load_dutch
+
 
 @tagged("post_install", "-at_install")
 class TestCcvMoneybirdConnectionAccess(TransactionCase):
@@ -9,6 +11,7 @@ class TestCcvMoneybirdConnectionAccess(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        load_dutch(cls.env)
         cls.accountant = new_test_user(
             cls.env,
             login="ccv_moneybird_sync_accountant",

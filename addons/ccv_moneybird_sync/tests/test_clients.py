@@ -40,28 +40,33 @@ class FakeClock:
 
 @tagged("post_install", "-at_install")
 class TestRateLimiter(BaseCase):
-    def test_150_requests_pass_then_the_151st_waits_for_the_window(self):
+    def test_150_requests_pass_then_the_151st_is_given_back_with_its_delay(self):
         clock = FakeClock()
         limiter = SlidingWindowLimiter(150, 300, clock=clock, sleep=clock.sleep)
         for _ in range(150):
             limiter.acquire()
             clock.now += 0.1
-        self.assertEqual(clock.slept, [])
-        limiter.acquire()
-        self.assertEqual(len(clock.slept), 1)
+        with self.assertRaises(RateLimitExhausted) as caught:
+            limiter.acquire()
+        self.assertEqual(clock.slept, [], "no sleep of minutes in a worker")
         # the first request was at t=1000, so the 151st may go at t=1300
-        self.assertAlmostEqual(clock.now, 1300.01, places=5)
+        self.assertAlmostEqual(caught.exception.retry_after, 1300.01 - 1015, places=5)
 
     def test_window_is_configurable(self):
         clock = FakeClock()
-        limiter = SlidingWindowLimiter(2, 1.5, clock=clock, sleep=clock.sleep)
+        limiter = SlidingWindowLimiter(2, 0.75, clock=clock, sleep=clock.sleep)
         for _ in range(3):
             limiter.acquire()
-        self.assertAlmostEqual(sum(clock.slept), 1.51, places=5)
+        self.assertAlmostEqual(sum(clock.slept), 0.76, places=5)
 
     def test_retry_after_in_seconds_or_as_http_date(self):
         response = type("R", (), {"headers": {"Retry-After": "12"}})()
         self.assertEqual(http.retry_after_seconds(response), 12)
+        # Moneybird: an absolute epoch second, in Retry-After or RateLimit-Reset
+        response.headers = {"Retry-After": "1764500042"}
+        self.assertEqual(http.retry_after_seconds(response, now=1764500000), 42)
+        response.headers = {"RateLimit-Reset": "1764500030"}
+        self.assertEqual(http.retry_after_seconds(response, now=1764500000), 30)
         when = email.utils.formatdate(10_000 + 30, usegmt=True)
         response.headers = {"Retry-After": when}
         self.assertEqual(http.retry_after_seconds(response, now=10_000), 30)
@@ -129,6 +134,42 @@ class TestCcvClient(BaseCase):
         self.assertEqual(len({t.reference for t in found}), 60)
         self.assertEqual(self.client.request_count, 4, "3 pages of 25 and an empty one")
 
+    def test_only_payment_rows_are_read_and_a_bad_row_blocks_nothing(self):
+        created = 1763632800000
+        sale = self.fake.add(amount="5.00", created_ms=created + 1)
+        for kind in ("refund", "authorise", "tokenize", "something_new"):
+            # not payments: never parsed, even with fields a payment cannot have
+            self.fake.add(amount=None, type=kind, status="odd", created_ms=created + 2)
+        bad = self.fake.add(amount=None, created_ms=created + 3)
+        unreadable = []
+        found = list(
+            self.client.iter_transactions(ccv.from_epoch_ms(created), unreadable)
+        )
+        self.assertEqual([t.reference for t in found], [sale])
+        self.assertEqual(
+            [str(e) for e in unreadable], [f"CCV transaction {bad}: no valid amount"]
+        )
+
+    def test_klarna_capture_is_the_payment_with_the_order_of_its_authorisation(self):
+        created = 1763632800000
+        authorise = self.fake.add(
+            amount="80.00",
+            method="klarna",
+            type="authorise",
+            merchant_order_reference="2026-0777",
+            created_ms=created + 1,
+        )
+        capture = self.fake.add(
+            amount="80.00",
+            method="klarna",
+            type="capture",
+            original_reference=authorise,
+            created_ms=created + 2,
+        )
+        found = list(self.client.iter_transactions(ccv.from_epoch_ms(created)))
+        self.assertEqual([t.reference for t in found], [capture])
+        self.assertEqual(found[0].merchant_order_reference, "2026-0777")
+
     def test_every_call_has_a_timeout(self):
         """At the I/O seam: each request carries the timeout; a timeout is explained."""
         seen = []
@@ -182,10 +223,16 @@ class TestMoneybirdClient(BaseCase):
             limiter=SlidingWindowLimiter(5, 0.5),
         )
 
-    def test_authorize_url_asks_for_both_scopes(self):
+    def test_authorize_url_asks_for_exactly_the_scopes_the_calls_need(self):
         url = self.oauth.authorize_url("xyz")
         self.assertTrue(url.startswith(self.fake.url + "/oauth/authorize?"))
-        self.assertIn("scope=sales_invoices+bank", url)
+        self.assertIn("scope=sales_invoices+settings&", url)
+        # financial accounts need "settings": without it Moneybird answers 403
+        access, _refresh = self.fake.issue_tokens(scope="sales_invoices bank")
+        self.client.tokens = moneybird.OAuthTokens(access, "", None)
+        with self.assertRaises(AuthorizationRevoked) as caught:
+            self.client.financial_accounts()
+        self.assertEqual(caught.exception.status, 403)
         self.assertIn("response_type=code", url)
 
     def test_paging_follows_the_link_header(self):
@@ -227,10 +274,14 @@ class TestMoneybirdClient(BaseCase):
         self.assertGreater(self.client.limiter.waited, 0.5)
 
     def test_429_is_honoured_with_retry_after(self):
-        # a limiter that allows more than the server: the server's 429s are retried
+        # a limiter that allows more than the server: a short wait is done in place,
+        # a longer one (the epoch second is further away) is given back to the caller
         self.client.limiter = SlidingWindowLimiter(1000, 0.5)
         for _ in range(8):
-            self.client.administrations()
+            try:
+                self.client.administrations()
+            except RateLimitExhausted as exc:
+                self.assertLessEqual(exc.retry_after, 2.0)
         self.assertGreater(self.fake.rate_limited, 0)
         self.assertEqual(self.client.rate_limited_count, self.fake.rate_limited)
 

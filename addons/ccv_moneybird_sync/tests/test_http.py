@@ -20,6 +20,8 @@ class TestRoutes(HttpCase):
 
     def setUp(self):
         super().setUp()
+        self.fake_ccv.log.clear()
+        self.fake_mb.log.clear()
         self.connection = self.env["ccv.moneybird.connection"].create(
             {
                 "name": "Webshop",
@@ -60,6 +62,24 @@ class TestRoutes(HttpCase):
         )
         self.assertFalse(self.connection.moneybird_oauth_state, "a state is used once")
         self.assertFalse(self.connection.activity_ids, "the reminder is done")
+
+    def test_callback_that_fails_halfway_ends_on_the_form_and_keeps_the_tokens(self):
+        self.fake_mb.broken["/financial_accounts.json"] = 500
+        self.addCleanup(self.fake_mb.broken.clear)
+        self.authenticate("admin", "admin")
+        action = self.connection.action_connect_moneybird()
+        self.assertIn("scope=sales_invoices+settings&", action["url"])
+        consent = requests.get(action["url"], allow_redirects=False, timeout=10)
+        path = urllib.parse.urlsplit(consent.headers["Location"])
+        response = self.url_open(f"{path.path}?{path.query}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn(f"/{self.connection.id}", response.headers["Location"])
+        self.assertEqual(self.connection.moneybird_state, "connected")
+        self.assertIn(
+            self.connection.moneybird_access_token, self.fake_mb.access_tokens
+        )
+        self.assertIn("HTTP 500", self.connection.message_ids[0].body)
+        self.assertIn("Read Moneybird accounts", self.connection.message_ids[0].body)
 
     def test_callback_with_a_foreign_state_is_refused(self):
         self.authenticate("admin", "admin")
@@ -121,6 +141,15 @@ class TestRoutes(HttpCase):
         )
 
         self.assertEqual(response.status_code, 204)
+        # the request only recorded the reference and woke the cron: no remote call
+        self.assertFalse(self.fake_ccv.log, "CCV is not called inside the request")
+        self.assertFalse(self.fake_mb.requests_to("/api/"))
+        cron = self.env.ref("ccv_moneybird_sync.ir_cron_fetch_payments")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+            "the cron is triggered",
+        )
+        self.env["ccv.moneybird.connection"]._cron_fetch_payments()
         payment = self.env["ccv.payment"].search([("reference", "=", reference)])
         self.assertEqual((payment.amount, payment.ccv_status), (75.0, "success"))
         self.assertEqual(payment.state, "done")

@@ -3,9 +3,9 @@
 from odoo.tests import TransactionCase, tagged
 
 from ..clients import ccv
-from ..clients.errors import ApiError, DataError, Unprocessable
+from ..clients.errors import ApiError, DataError, Unprocessable, _lt
 from ..models.ccv_moneybird_connection import error_text
-from .common import CcvMoneybirdCase
+from .common import CcvMoneybirdCase, load_dutch
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: connection refused
 
@@ -13,6 +13,11 @@ UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: connection refused
 @tagged("post_install", "-at_install")
 class TestCronLanguage(CcvMoneybirdCase):
     """ir.cron gives no language: the company's language is used."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_dutch(cls.env)
 
     def setUp(self):
         super().setUp()
@@ -75,6 +80,11 @@ class TestCronLanguage(CcvMoneybirdCase):
 
 @tagged("post_install", "-at_install")
 class TestErrorTemplates(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_dutch(cls.env)
+
     def test_errors_keep_english_for_the_log(self):
         with self.assertRaises(DataError) as caught:
             ccv.parse_transaction({"reference": "T1", "status": "weird"})
@@ -87,11 +97,14 @@ class TestErrorTemplates(TransactionCase):
         )
 
     def test_remote_words_stay_as_received(self):
-        error = Unprocessable("mb_refused", 422, params={"answer": "amount is too big"})
+        error = Unprocessable(
+            _lt("Moneybird refused the data: %s", "amount is too big"), 422
+        )
+        self.assertEqual(str(error), "Moneybird refused the data: amount is too big")
         text = error_text(self.env(context={"lang": "nl_NL"}), error)
         self.assertIn("amount is too big", text)
         self.assertNotIn("refused", text)
-        http = ApiError("ccv_http", 502, params={"status": 502})
+        http = ApiError(_lt("CCV answered HTTP %s", 502), 502)
         self.assertEqual(
             error_text(self.env(context={"lang": "nl_NL"}), http),
             "CCV antwoordde met HTTP 502",

@@ -1,13 +1,14 @@
 """The day-to-day flow against the local CCV and Moneybird servers."""
 
 import datetime
+import time
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from ..models import ccv_moneybird_connection as connection_module
-from .common import CcvMoneybirdCase
+from ..models import connection_sync as connection_module
+from .common import CcvMoneybirdCase, load_demo
 
 
 @tagged("post_install", "-at_install")
@@ -84,15 +85,34 @@ class TestPaymentErrors(CcvMoneybirdCase):
         self.assertIn("WEB-88812", payment.error_reason)
         self.assertFalse(self.moneybird_posts())
 
-    def test_amount_mismatch(self):
-        self.fake_mb.add_invoice("2026-0010", "121.00")
+    def test_partial_payment_is_registered_and_the_invoice_stays_open(self):
+        invoice = self.fake_mb.add_invoice("2026-0010", "121.00")
         reference = self.ccv_payment("100.00", "2026-0010")
         self.fetch()
         payment = self.payment(reference)
+        self.assertEqual(payment.state, "done")
+        self.assertIn("21.00", payment.result)
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
+        self.assertEqual((invoice["state"], invoice["total_unpaid"]), ("open", "21.00"))
+
+    def test_payment_above_the_open_amount_goes_to_errors(self):
+        self.fake_mb.add_invoice("2026-0012", "121.00")
+        reference = self.ccv_payment("130.00", "2026-0012")
+        self.fetch()
+        payment = self.payment(reference)
         self.assertEqual(payment.state, "error")
-        self.assertIn("100.00", payment.error_reason)
+        self.assertIn("130.00", payment.error_reason)
         self.assertIn("121.00", payment.error_reason)
         self.assertFalse(self.moneybird_posts())
+
+    def test_no_open_invoice_is_rechecked_at_night(self):
+        reference = self.ccv_payment("15.00", "2026-0013")
+        self.fetch()
+        self.assertEqual(self.payment(reference).error_code, "no_open_invoice")
+        self.fake_mb.add_invoice("2026-0013", "15.00")  # made in Moneybird later
+        self.env["ccv.moneybird.connection"]._cron_recheck_payments()
+        self.assertEqual(self.payment(reference).state, "done")
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
 
     def test_currency_mismatch(self):
         self.fake_mb.add_invoice("2026-0011", "10.00", currency="USD")
@@ -252,7 +272,7 @@ class TestDuplicatesAndReruns(CcvMoneybirdCase):
     def test_webhook_and_cron_for_the_same_payment(self):
         self.fake_mb.add_invoice("2026-0022", "7.00")
         reference = self.ccv_payment("7.00", "2026-0022")
-        self.connection._handle_webhook(reference)
+        self.connection._record_webhook(reference)
         self.fetch()
         self.assertEqual(self.payment(reference).state, "done")
         self.assertEqual(self.fake_mb.duplicates(), 0)
@@ -286,35 +306,53 @@ class TestRateLimiting(CcvMoneybirdCase):
             self.ccv_payment("2.00", f"2026-02{number:02d}")
 
     def test_client_side_limit_keeps_moneybird_from_answering_429(self):
-        self.fake_mb.max_requests, self.fake_mb.window = 5, 1.0
-        self.connection.write({"moneybird_rate_limit": 5, "moneybird_rate_window": 1.0})
+        self.fake_mb.max_requests, self.fake_mb.window = 5, 0.5
+        self.connection.write({"moneybird_rate_limit": 5, "moneybird_rate_window": 0.5})
         self._twelve_payments()
         payments = self.fetch()
         self.assertEqual(set(payments.mapped("state")), {"done"})
         self.assertEqual(self.fake_mb.rate_limited, 0)
         self.assertEqual(self.fake_mb.duplicates(), 0)
 
-    def test_429_with_retry_after_is_honoured(self):
-        """Another app uses the same account: Moneybird answers 429 anyway."""
-        self.fake_mb.max_requests, self.fake_mb.window = 5, 1.0
+    def _cron_triggers(self):
+        cron = self.env.ref("ccv_moneybird_sync.ir_cron_fetch_payments")
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+
+    def test_429_with_an_epoch_retry_after_gives_the_work_back_to_the_cron(self):
+        """Another app uses the same account: Moneybird answers 429 anyway, with
+        Retry-After as an epoch second. No long sleep: the cron comes back then."""
+        self.fake_mb.max_requests, self.fake_mb.window = 5, 2.0
         self._twelve_payments()
+        before = self._cron_triggers()
+        started = time.monotonic()
         payments = self.fetch()
+        self.assertLess(time.monotonic() - started, 10, "no long sleep in a run")
         self.assertGreater(self.fake_mb.rate_limited, 0)
+        self.assertIn("open", payments.mapped("state"), "the rest waits, no error")
+        self.assertNotIn("error", payments.mapped("state"))
+        trigger = self._cron_triggers() - before
+        self.assertTrue(trigger, "the cron is triggered again when Moneybird allows")
+        self.assertGreater(trigger[-1].call_at, datetime.datetime.now())
+        for _run in range(6):  # later runs finish the work (bounded)
+            if set(payments.mapped("state")) == {"done"}:
+                break
+            time.sleep(2.1)
+            self.fetch()
         self.assertEqual(set(payments.mapped("state")), {"done"})
         self.assertEqual(self.fake_mb.duplicates(), 0)
 
-    def test_429_that_does_not_stop_leaves_a_temporary_error_for_the_recheck(self):
+    def test_429_that_does_not_stop_leaves_the_payment_open_for_the_next_run(self):
         self.fake_mb.add_invoice("2026-0301", "2.00")
         reference = self.ccv_payment("2.00", "2026-0301")
         self.fake_mb.max_requests = 0  # Moneybird refuses everything for now
         self.fake_mb.window = 0.05
         self.fetch()
         payment = self.payment(reference)
-        self.assertEqual(payment.state, "error")
-        self.assertIn("tried again tonight", payment.error_reason)
+        self.assertEqual(payment.state, "open")
+        self.assertTrue(self._cron_triggers())
 
         self.fake_mb.max_requests = 150
-        self.env["ccv.moneybird.connection"]._cron_recheck_payments()
+        self.fetch()
         self.assertEqual(payment.state, "done")
 
 
@@ -372,19 +410,24 @@ class TestConnection(CcvMoneybirdCase):
         self.assertEqual(self.connection.moneybird_state, "expiring")
         self.assertIn("expires soon", self.connection.activity_ids.summary)
 
-    def test_unreadable_ccv_answer_keeps_nothing_and_says_why(self):
+    def test_unreadable_row_is_logged_and_never_blocks_the_others(self):
+        self.fake_mb.add_invoice("2026-0040", "1.00")
         good = self.ccv_payment("1.00", "2026-0040")
         bad = self.ccv_payment("2.00", "2026-0041")
         self.fake_ccv.transactions[bad]["status"] = "refundedish"
-        self.assertFalse(self.fetch(), "one transaction per run: nothing half-done")
-        self.assertFalse(self.payment(good))
-        self.assertIn("unknown status", self.connection.message_ids[0].body)
-        self.assertEqual(
+        nothing = self.ccv_payment(None, "2026-0042")  # a null amount
+        self.fetch()
+        self.assertEqual(self.payment(good).state, "done")
+        self.assertFalse(self.payment(bad) | self.payment(nothing))
+        bodies = " ".join(self.connection.message_ids.mapped("body"))
+        self.assertIn(f"{bad}: unknown status", bodies)
+        self.assertIn(f"{nothing}: no valid amount", bodies)
+        self.assertGreater(
             self.connection.ccv_fetched_until, datetime.datetime(2026, 11, 20, 0, 0)
         )
 
     def test_demo_data_fills_the_three_tabs(self):
-        demo = self.env.ref("ccv_moneybird_sync.ccv_moneybird_connection_demo")
+        demo = load_demo(self.env)
         self.assertGreater(demo.open_count, 0)
         self.assertGreater(demo.done_count, 0)
         self.assertGreater(demo.error_count, 0)

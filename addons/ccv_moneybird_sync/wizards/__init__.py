@@ -1,0 +1,1 @@
+from . import ccv_key_wizard
