@@ -12,6 +12,12 @@ class AccountMove(models.Model):
         "credit on the customer's receivable account.",
     )
 
+    amount_received = fields.Monetary(
+        string="Received",
+        compute="_compute_amount_received",
+        help="What the customer paid on this invoice, overpayment included.",
+    )
+
     overpaid_badge = fields.Selection(
         [("overpaid", "Overpaid")],
         string="Overpayment",
@@ -47,3 +53,13 @@ class AccountMove(models.Model):
     def _compute_overpaid_badge(self):
         for move in self:
             move.overpaid_badge = "overpaid" if move.overpaid_amount > 0 else False
+
+    @api.depends("state", "amount_total", "amount_residual", "overpaid_amount")
+    def _compute_amount_received(self):
+        for move in self:
+            received = 0.0
+            if move.move_type == "out_invoice" and move.state == "posted":
+                received = (
+                    move.amount_total - move.amount_residual + move.overpaid_amount
+                )
+            move.amount_received = received

@@ -58,3 +58,22 @@ class InvoiceNumberFinder:
                 if key not in found:
                     found.append(key)
         return found
+
+
+def same_account(iban, account):
+    """Whether an IBAN (``res.partner.bank``'s sanitized number) is the account
+    of a ``:25:`` field, as Dutch banks have written it over the years: the
+    IBAN, the BBAN (``ABNA0417164300``), or the old account number, dotted
+    (``1291.99.348``) or zero-padded (``0417164300``, ``000417164300``)."""
+    iban = re.sub(r"[\s.]", "", iban or "").upper()
+    account = re.sub(r"[\s.\-]", "", account or "").upper()
+    if not iban or not account:
+        return False
+    if iban == account or (iban.startswith("NL") and iban[4:] == account):
+        return True
+    return (
+        account.isdigit()
+        and iban.startswith("NL")
+        and int(account or 0) > 0
+        and iban[8:].lstrip("0") == account.lstrip("0")
+    )

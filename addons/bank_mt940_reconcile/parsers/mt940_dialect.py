@@ -24,6 +24,8 @@ from typing import ClassVar
 
 import mt940
 
+from odoo.tools.translate import LazyTranslate
+
 # SWIFT MT940 lines are at most 65 characters, tag included: a full line that
 # continues on the next one was cut, possibly in the middle of a word.
 SWIFT_LINE_LENGTH = 65
@@ -50,6 +52,7 @@ _KEYWORD_RE = re.compile(
     r"INCASSANT ID|ID INCASSANT):\s*"
 )
 _BIC_RE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+_UNAMBIGUOUS_DOT_RE = re.compile(r"^\d+\.\d\d$")
 _DOT_AMOUNT_BALANCE_RE = re.compile(r"^[DC]\d{6}[A-Z]{3}(\d+\.\d*)")
 _BALANCE_TAGS = ("60F", "60M", "62F", "62M")
 # Sub-fields of a structured :86: (ING, Rabobank, ABN AMRO, SNS/ASN, Knab, bunq).
@@ -67,30 +70,54 @@ OPTIONS = mt940.Options(
     merge_keeps_values=True,
 )
 
+_lt = LazyTranslate(__name__, default_lang="en_US")
+
 
 class Mt940Error(ValueError):
-    """A file that cannot be read as MT940, with a code the caller translates."""
+    """A file that cannot be read as MT940, with a code and a translatable message.
+
+    ``error.translated(env)`` gives the message in the language of ``env``;
+    ``str(error)`` the English one (logs, tests of the parser alone).
+    """
 
     MESSAGES: ClassVar[dict] = {
-        "empty": "The file is empty.",
-        "binary": "The file is not an MT940 bank statement (it is not text).",
-        "too_large": "The file is larger than %(limit)s MB.",
-        "not_mt940": "The file is not an MT940 bank statement: no :20:, :25: "
-        "and :60F: statement fields were found.",
-        "no_account": "Statement %(statement)s has no account number (:25:).",
-        "no_opening": "Statement %(statement)s has no opening balance (:60F:).",
-        "no_closing": "Statement %(statement)s has no closing balance (:62F:): "
-        "the file is incomplete.",
-        "dot_amount": "Line %(line)s: the amount %(amount)s uses a dot; MT940 "
-        "amounts use a comma as decimal separator.",
-        "bad_line": "Statement %(statement)s: this line cannot be read: %(text)s",
-        "currency_mix": "Statement %(statement)s mixes the currencies %(currencies)s.",
+        "empty": _lt("The file is empty."),
+        "binary": _lt("The file is not an MT940 bank statement (it is not text)."),
+        "too_large": _lt("The file is larger than %(limit)s MB."),
+        "not_mt940": _lt(
+            "The file is not an MT940 bank statement: no :20:, :25: and :60F: "
+            "statement fields were found."
+        ),
+        "no_account": _lt("Statement %(statement)s has no account number (:25:)."),
+        "no_opening": _lt(
+            "Statement %(statement)s has no opening balance (:60F:): the file is "
+            "incomplete."
+        ),
+        "no_closing": _lt(
+            "Statement %(statement)s has no closing balance (:62F:): the file is "
+            "incomplete."
+        ),
+        "dot_amount": _lt(
+            "Line %(line)s: the amount %(amount)s uses a dot; MT940 amounts use a "
+            "comma as decimal separator. Download the file again from your bank "
+            "without editing it."
+        ),
+        "bad_line": _lt("Statement %(statement)s: this line cannot be read: %(text)s"),
+        "currency_mix": _lt(
+            "Statement %(statement)s mixes the currencies %(currencies)s."
+        ),
     }
 
     def __init__(self, code, **params):
         self.code = code
         self.params = params
-        super().__init__(self.MESSAGES[code] % params)
+        super().__init__(self.translated(None))
+
+    def translated(self, env):
+        """The message in the language of env (English without one)."""
+        template = self.MESSAGES[self.code]
+        text = env._(template) if env is not None else template._translate("en_US")
+        return text % self.params if self.params else text
 
 
 @dataclass
@@ -132,6 +159,8 @@ class Statement:
     closing_date: date = None
     info: str = ""
     transactions: list = field(default_factory=list)
+    # Set when the file ended without the closing balance and it was computed.
+    closing_missing: ClassVar[bool] = False
 
     @property
     def balance_difference(self):
@@ -155,9 +184,14 @@ class Statement:
 _WESTERN_LETTERS = set("áàâäéèêëíìîïóòôöúùûüçñßÉËÏÖÜ€")
 
 
+# The byte of cp852's "ß" is "á" in cp1252: "Straße" would read "Straáe".
+# An "á" after a lowercase letter and before "e" or a word's end is the "ß".
+_SHARP_S_AS_A_ACUTE_RE = re.compile(r"(?<=[a-z])á(?=e|\b)")
+
+
 def _plausibility(text):
     """Score of decoded text: higher when its non-ASCII characters are likely."""
-    score = 0
+    score = -4 * len(_SHARP_S_AS_A_ACUTE_RE.findall(text))
     for char in text:
         if char < "\x80":
             continue
@@ -317,6 +351,20 @@ def _split_statements(text):
     return statements
 
 
+def _dot_to_comma(pattern, text, line_no):
+    """Old Rabobank files write ``000000001000.12``: a dot with two decimals and
+    no other separator is read as the decimal comma; anything else with a dot
+    (``1.000,12``, ``1000.1``) is ambiguous and refused."""
+    match = pattern.match(text)
+    if not match:
+        return text
+    amount = match.group(1)
+    following = text[match.end(1) : match.end(1) + 1]
+    if not _UNAMBIGUOUS_DOT_RE.match(amount) or (following and following in ",."):
+        raise Mt940Error("dot_amount", line=line_no, amount=amount)
+    return text[: match.start(1)] + amount.replace(".", ",") + text[match.end(1) :]
+
+
 def _clean_statement(fields):
     """Normalized SWIFT text for mt-940, and the :86: texts we read ourselves."""
     out = []
@@ -328,9 +376,7 @@ def _clean_statement(fields):
             out.append(":28C:" + "".join(p.strip() for p in parts))
         elif tag == "61":
             first, supplementary = _join_61(parts)
-            match = _DOT_AMOUNT_61_RE.match(first)
-            if match:
-                raise Mt940Error("dot_amount", line=line_no, amount=match.group(1))
+            first = _dot_to_comma(_DOT_AMOUNT_61_RE, first, line_no)
             # The supplementary line is ours to read: mt-940 refuses some
             # (ASN puts a name there after an 18-character reference).
             out.append(":61:" + first)
@@ -345,9 +391,10 @@ def _clean_statement(fields):
                 details[-1][2] = [p.strip() for p in parts if p.strip()]
         else:
             if tag in _BALANCE_TAGS:
-                match = _DOT_AMOUNT_BALANCE_RE.match(parts[0])
-                if match:
-                    raise Mt940Error("dot_amount", line=line_no, amount=match.group(1))
+                parts = [
+                    _dot_to_comma(_DOT_AMOUNT_BALANCE_RE, parts[0], line_no),
+                    *parts[1:],
+                ]
             if tag.startswith("62"):
                 seen_closing = True
             out.append(":{}:{}".format(tag, " ".join(p.strip() for p in parts)))
@@ -486,7 +533,7 @@ def _import_ids(statement):
         transaction.import_id = f"{key}-{seen[key]}"
 
 
-def _parse_statement(fields):
+def _parse_statement(fields, closing_optional=False):
     reference = "".join(fields[0][2]).strip()
     text, details, info = _clean_statement(fields)
     tags = {tag for _line, tag, _parts in fields}
@@ -494,7 +541,7 @@ def _parse_statement(fields):
         raise Mt940Error("no_account", statement=reference)
     if not tags & {"60F", "60M"}:
         raise Mt940Error("no_opening", statement=reference)
-    if not tags & {"62F", "62M"}:
+    if not tags & {"62F", "62M"} and not closing_optional:
         raise Mt940Error("no_closing", statement=reference)
     parsed = mt940.models.Transactions(
         processors={"post_transaction_details": []}, options=OPTIONS
@@ -521,7 +568,7 @@ def _parse_statement(fields):
     )
     if opening is None:
         raise Mt940Error("no_opening", statement=reference)
-    if closing is None:
+    if closing is None and not closing_optional:
         raise Mt940Error("no_closing", statement=reference)
     account, account_currency = _account(data.get("account_identification") or "")
     currency = opening.amount.currency or account_currency
@@ -534,11 +581,14 @@ def _parse_statement(fields):
         ),
         opening_balance=opening.amount.amount,
         opening_date=date(opening.date.year, opening.date.month, opening.date.day),
-        closing_balance=closing.amount.amount,
-        closing_date=date(closing.date.year, closing.date.month, closing.date.day),
         info=info,
     )
-    currencies = {currency, closing.amount.currency}
+    if closing is not None:
+        statement.closing_balance = closing.amount.amount
+        statement.closing_date = date(
+            closing.date.year, closing.date.month, closing.date.day
+        )
+    currencies = {currency, closing and closing.amount.currency}
     if len(parsed) != len(details):
         raise Mt940Error("bad_line", statement=reference, text=":61:")
     for item, (text86, supplementary, lines, reference) in zip(
@@ -566,15 +616,27 @@ def _parse_statement(fields):
             statement=reference,
             currencies=", ".join(sorted(currencies)),
         )
+    if closing is None:
+        # Only the file's last statement, and only when asked: the balance
+        # the transactions give.
+        statement.closing_missing = True
+        statement.closing_balance = statement.opening_balance + sum(
+            (t.amount for t in statement.transactions), Decimal(0)
+        )
+        statement.closing_date = max(
+            (t.date for t in statement.transactions), default=statement.opening_date
+        )
     _import_ids(statement)
     return statement
 
 
-def parse(data):
+def parse(data, complete=True):
     """Parse MT940 bytes (or text) into a list of :class:`Statement`.
 
     Raises :class:`Mt940Error` with a readable message for anything that is not
-    a complete MT940 file; never returns half a file.
+    a complete MT940 file; never returns half a file. ``complete=False`` reads a
+    file whose last statement lacks its closing balance (``:62F:``), as an
+    accounting manager may import it anyway.
     """
     text = decode(data) if isinstance(data, bytes) else data
     if not text.strip():
@@ -582,7 +644,11 @@ def parse(data):
     blocks = _split_statements(text)
     if not blocks:
         raise Mt940Error("not_mt940")
-    return [_parse_statement(block) for block in blocks]
+    last = len(blocks) - 1
+    return [
+        _parse_statement(block, closing_optional=not complete and index == last)
+        for index, block in enumerate(blocks)
+    ]
 
 
 def statement_account(raw):

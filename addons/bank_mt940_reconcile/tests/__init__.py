@@ -1,4 +1,5 @@
 from . import test_bank_mt940_reconcile
+from . import test_concurrency
 from . import test_fuzz
 from . import test_import
 from . import test_parser

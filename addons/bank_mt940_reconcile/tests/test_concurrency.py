@@ -17,9 +17,10 @@ from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
-from odoo.addons.bank_mt940_reconcile.models import bank_mt940_file
+from odoo.addons.bank_mt940_reconcile.models import bank_mt940_file_import
+from odoo.addons.base.models.ir_cron import IrCron
 
-from .common import build_mt940
+from .common import build_mt940, ensure_chart
 
 # Not used by any other test or demo record.
 IBAN = "NL07INGB0009400940"
@@ -36,6 +37,7 @@ class TestConcurrentSessions(TransactionCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             company = env["res.company"].search([], order="id", limit=1)
+            ensure_chart(env, company)
             # Deleting a bank account only archives it: take it back.
             Bank = env["res.partner.bank"].with_context(active_test=False)
             bank = Bank.search(
@@ -49,7 +51,10 @@ class TestConcurrentSessions(TransactionCase):
             bank = bank or Bank.create(
                 {"acc_number": IBAN, "partner_id": company.partner_id.id}
             )
-            journal = env["account.journal"].create(
+            # A run that was killed may have left its journal behind.
+            journal = env["account.journal"].search(
+                [("code", "=", "MTCC"), ("company_id", "=", company.id)]
+            ) or env["account.journal"].create(
                 {
                     "name": "Concurrency test bank",
                     "code": "MTCC",
@@ -58,6 +63,8 @@ class TestConcurrentSessions(TransactionCase):
                     "company_id": company.id,
                 }
             )
+            # Other users read the progress in Dutch too.
+            env["res.lang"]._activate_lang("nl_NL")
             cls.company_id = company.id
             cls.journal_id = journal.id
             cls.bank_id = bank.id
@@ -72,6 +79,7 @@ class TestConcurrentSessions(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        self._delete_files_and_lines()  # left by a run that was killed
         self.addCleanup(self._delete_files_and_lines)
 
     def _delete_files_and_lines(self):
@@ -147,7 +155,7 @@ class TestConcurrentSessions(TransactionCase):
                 SQL(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                     "AND classid = %s AND objid = %s AND NOT granted",
-                    bank_mt940_file.JOURNAL_LOCK_KEY,
+                    bank_mt940_file_import.JOURNAL_LOCK_KEY,
                     self.journal_id,
                 )
             )
@@ -165,69 +173,57 @@ class TestConcurrentSessions(TransactionCase):
         cr.execute(
             SQL(
                 "SELECT pg_advisory_xact_lock(%s, %s)",
-                bank_mt940_file.JOURNAL_LOCK_KEY,
+                bank_mt940_file_import.JOURNAL_LOCK_KEY,
                 self.journal_id,
             )
         )
         return cr
 
-    def test_progress_is_seen_by_others_in_both_paths(self):
-        payments = [{"amount": n + 1, "remi": f"betaling {n}"} for n in range(1200)]
-        now_id = self._committed_file(payments, "PROGRESSNOW")
-        cron_id = self._committed_file(
-            [dict(p, ref=f"9{n:013d}") for n, p in enumerate(payments)], "PROGRESSCRON"
-        )
-        reached, proceed = threading.Event(), threading.Event()
-        original = bank_mt940_file._Progress._report
+    def test_cron_imports_in_committed_chunks_that_others_see(self):
+        payments = [{"amount": n + 1, "remi": f"betaling {n}"} for n in range(600)]
+        file_id = self._committed_file(payments, "CHUNKS")
+        commit_progress = IrCron._commit_progress
 
-        def pausing_report(progress):
-            original(progress)
-            if progress.done and not reached.is_set():
-                reached.set()
-                proceed.wait(TIMEOUT)
+        def time_is_up(cron, processed=0, **kwargs):
+            # Commits as in a real run, then says the run's time is up.
+            commit_progress(cron, processed, **kwargs)
+            return 0.0
 
-        def process_now(env):
-            env["bank.mt940.file"].browse(now_id).action_process()
+        def cron_run(env):
+            env["bank.mt940.file"].browse(file_id)._cron_process_file()
 
-        def cron(env):
-            file = env["bank.mt940.file"].browse(cron_id)
-            file._cron_process_file([("state", "=", "waiting")])
-
+        seen = []
         with (
-            patch.object(bank_mt940_file._Progress, "_report", pausing_report),
-            patch.object(bank_mt940_file, "PROGRESS_STEP", 250),
+            patch.object(bank_mt940_file_import, "CHUNK_SIZE", 250),
+            patch.object(IrCron, "_commit_progress", time_is_up),
         ):
-            for key, function, seen_state in (
-                ("now", process_now, "waiting"),
-                ("cron", cron, "processing"),
-            ):
-                file_id = now_id if key == "now" else cron_id
-                reached.clear()
-                proceed.clear()
-                threads, results = self._start((key, function))
-                try:
-                    self.assertTrue(reached.wait(TIMEOUT), results)
-                    # Halfway: another user's list and form show how far it is.
-                    seen = self._files(file_id)[file_id]
-                    self.assertEqual(seen["state"], seen_state)
-                    self.assertEqual(seen["progress"], "250 / 1,200 transactions")
-                    (dutch,) = self._read(
-                        "bank.mt940.file", [("id", "=", file_id)], ["progress"], "nl_NL"
-                    )
-                    self.assertEqual(dutch["progress"], "250 / 1.200 transacties")
-                finally:
-                    proceed.set()
-                    self._join(threads)
-                self.assertEqual(results, {key: "ok"})
-                seen = self._files(file_id)[file_id]
-                self.assertEqual(seen["state"], "processed", seen["message"])
-                self.assertFalse(seen["progress"])
-        lines = self._read(
-            "account.bank.statement.line",
-            [("journal_id", "=", self.journal_id)],
-            ["amount"],
+            for _run in range(3):
+                threads, results = self._start(("cron", cron_run))
+                self._join(threads)
+                self.assertEqual(results, {"cron": "ok"})
+                row = self._files(file_id)[file_id]
+                (dutch,) = self._read(
+                    "bank.mt940.file", [("id", "=", file_id)], ["progress"], "nl_NL"
+                )
+                lines = self._read(
+                    "account.bank.statement.line",
+                    [("journal_id", "=", self.journal_id)],
+                    ["amount"],
+                )
+                seen.append(
+                    (row["state"], row["progress"], dutch["progress"], len(lines))
+                )
+        self.assertEqual(
+            seen,
+            [
+                ("processing", "250 / 600 transactions", "250 / 600 transacties", 250),
+                ("processing", "500 / 600 transactions", "500 / 600 transacties", 500),
+                ("processed", False, False, 600),
+            ],
         )
-        self.assertEqual(len(lines), 2400)
+        logs = self._read("bank.mt940.log", [("file_id", "=", file_id)], ["status"])
+        self.assertEqual(len(logs), 600)
+        self.assertEqual({log["status"] for log in logs}, {"unmatched"})
 
     def test_two_files_with_the_same_payments_at_the_same_moment(self):
         shared = {"amount": 75, "remi": "factuur 17", "ref": "00000000000017"}
@@ -247,9 +243,7 @@ class TestConcurrentSessions(TransactionCase):
                 (
                     "cron",
                     lambda env: (
-                        env["bank.mt940.file"]
-                        .browse(second)
-                        ._cron_process_file([("state", "=", "waiting")])
+                        env["bank.mt940.file"].browse(second)._cron_process_file()
                     ),
                 ),
             )
@@ -267,11 +261,7 @@ class TestConcurrentSessions(TransactionCase):
         self.assertEqual(files[second]["state"], "waiting")
         self.assertFalse(files[second]["message"])
         self._in_session(
-            lambda env: (
-                env["bank.mt940.file"]
-                .browse(second)
-                ._cron_process_file([("state", "=", "waiting")])
-            ),
+            lambda env: env["bank.mt940.file"].browse(second)._cron_process_file(),
             results,
             "cron",
         )

@@ -6,10 +6,14 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import convert_file
 
-from odoo.addons.bank_mt940_reconcile.models import bank_mt940_file
+from odoo.addons.bank_mt940_reconcile.models import (
+    bank_mt940_file,
+    bank_mt940_file_import,
+)
 from odoo.addons.bank_mt940_reconcile.parsers import mt940_dialect
 
 from .common import CUSTOMER_IBAN, DATA, Mt940Common, build_mt940, make_iban
@@ -68,7 +72,11 @@ class TestUpload(Mt940Common):
         wizard = self.env["bank.mt940.upload"].create(
             {"attachment_ids": [(6, 0, attachments.ids)]}
         )
-        action = wizard.action_upload()
+        notification = wizard.action_upload()
+        # A success message first, then the list of the uploaded files.
+        self.assertEqual(notification["params"]["type"], "success")
+        self.assertIn("2 MT940 file(s) uploaded", notification["params"]["message"])
+        action = notification["params"]["next"]
         files = self.env["bank.mt940.file"].search(action["domain"])
         self.assertEqual(sorted(files.mapped("file_name")), ["a.940", "b.swi"])
         self.assertEqual(set(files.mapped("state")), {"waiting"})
@@ -108,6 +116,77 @@ class TestProcessing(Mt940Common):
                 "bank_account_id": cls.rabo_bank.id,
             }
         )
+
+    def test_file_with_several_accounts_fills_each_journal(self):
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        usd_journal = self.env["account.journal"].create(
+            {
+                "name": "ING USD",
+                "code": "TUSD",
+                "type": "bank",
+                "currency_id": usd.id,
+                # One account, a journal per currency.
+                "bank_account_id": self.ing_bank.id,
+            }
+        )
+        data = (
+            build_mt940([{"amount": 10, "remi": "eur"}], account="NL77INGB0574908765")
+            + build_mt940(
+                [{"amount": 20, "remi": "usd"}],
+                account="NL77INGB0574908765",
+                currency="USD",
+                reference="P260101000000002",
+                header=False,
+            )
+            # The old dotted account number of the Rabobank account.
+            + build_mt940(
+                [{"amount": 30, "remi": "rabo"}],
+                account="142.623.393",
+                reference="P260101000000003",
+                header=False,
+            )
+        )
+        record = self.process(data, "drie-rekeningen.940")
+        self.assertEqual(record.state, "processed", record.message)
+        by_journal = {
+            line.journal_id: line.amount for line in record.statement_line_ids
+        }
+        self.assertEqual(
+            by_journal,
+            {self.ing_journal: 10, usd_journal: 20, self.rabo_journal: 30},
+        )
+        self.assertEqual(
+            [log.currency_id.name for log in record.log_ids], ["EUR", "USD", "EUR"]
+        )
+        again = self.process(data, "nog-eens.940")
+        self.assertFalse(again.statement_line_ids)
+        self.assertEqual(len(self.logs(again, "duplicate")), 3)
+
+    def test_file_refused_names_every_account_without_a_journal(self):
+        data = (
+            build_mt940([{"amount": 10, "remi": "a"}], account="NL77INGB0574908765")
+            + build_mt940(
+                [{"amount": 20, "remi": "b"}],
+                account="NL39RABO0300065264",
+                reference="P260101000000002",
+                header=False,
+            )
+            + build_mt940(
+                [{"amount": 30, "remi": "c"}],
+                account="NL44RABO0123456789",
+                reference="P260101000000003",
+                header=False,
+            )
+        )
+        record = self.upload(data)
+        self.assertEqual(record.state, "error")
+        self.assertIn("NL39RABO0300065264, NL44RABO0123456789", record.message)
+        self.assertNotIn("NL77INGB0574908765", record.message)
+        record.action_process()
+        self.assertEqual(record.state, "error")
+        self.assertIn("NL39RABO0300065264 (EUR), NL44RABO0123456789", record.message)
+        self.assertFalse(record.statement_line_ids)
 
     def test_real_ing_file_imports_credits_only(self):
         record = self.process(self.fixture("oca-ing.940"))
@@ -227,7 +306,28 @@ class TestReconcile(Mt940Common):
         record = self._pay({"amount": 80, "remi": invoice.name})
         self.assertEqual(invoice.payment_state, "partial")
         self.assertEqual(invoice.amount_residual, 120)
-        self.assertIn("Partially Paid", self.logs(record, "imported").message)
+        self.assertIn(": Partly paid", self.logs(record, "imported").message)
+
+    def test_dutch_log_uses_the_products_words_and_decimal_commas(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        partial = self.create_invoice(200)
+        over = self.create_invoice(100)
+        record = self.upload(
+            build_mt940(
+                [
+                    {"amount": 80, "remi": partial.name},
+                    {"amount": 125.5, "remi": over.name},
+                ]
+            )
+        ).with_context(lang="nl_NL")
+        record.action_process()
+        messages = record.log_ids.mapped("message")
+        self.assertEqual(messages[0], f"{partial.name}: Deels betaald")
+        self.assertEqual(
+            messages[1],
+            f"{over.name}: Betaald; 25,50 te veel betaald, blijft open als tegoed "
+            "van de klant",
+        )
 
     def test_overpaid_invoice_keeps_the_surplus_as_open_credit(self):
         invoice = self.create_invoice(100)
@@ -235,7 +335,7 @@ class TestReconcile(Mt940Common):
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(invoice.overpaid_amount, 30)
         self.assertEqual(invoice.overpaid_badge, "overpaid")
-        self.assertIn("overpaid by 30.00", self.logs(record, "imported").message)
+        self.assertIn("30.00 overpaid", self.logs(record, "imported").message)
         receivable = record.statement_line_ids.move_id.line_ids.filtered(
             lambda x: x.account_type == "asset_receivable"
         )
@@ -450,9 +550,67 @@ class TestBadFiles(Mt940Common):
         record = self.process(data)
         self.assertNothingImported(record, "is in USD")
 
-    def test_amounts_with_dots(self):
-        data = build_mt940([{"amount": 12.5, "remi": "x"}]).replace(b"12,50", b"12.50")
+    def test_accounting_manager_imports_an_unbalanced_file_anyway(self):
+        self.create_users()
+        data = build_mt940([{"amount": 10, "remi": "x"}]).replace(
+            b":62F:C", b":62F:D", 1
+        )
+        record = self.process(data)
+        self.assertEqual(record.state, "error")
+        self.assertIn("opening balance", record.message)
+        self.assertIn("difference", record.message)
+        self.assertIn("Import anyway", record.message)
+        self.assertTrue(record.can_import_anyway)
+        with self.assertRaisesRegex(AccessError, "accounting manager"):
+            record.with_user(self.bookkeeper).action_import_anyway()
+        self.assertEqual(record.state, "error")
+        record.with_user(self.manager).action_import_anyway()
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual(record.statement_line_ids.amount, 10)
+        (note,) = [
+            message
+            for message in record.message_ids
+            if "Imported as it is" in str(message.body)
+        ]
+        self.assertIn(self.manager.name, str(note.body))
+        self.assertIn("20.00", str(note.body))
+        self.assertEqual(note.author_id, self.manager.partner_id)
+
+    def test_last_statement_without_closing_balance_imported_anyway(self):
+        self.create_users()
+        data = build_mt940([{"amount": 12.5, "remi": "x"}])
+        record = self.process(data[: data.index(b":62F:")])
+        self.assertEqual(record.state, "error")
+        self.assertIn("incomplete", record.message)
+        record.with_user(self.manager).action_import_anyway()
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual(record.statement_line_ids.amount, 12.5)
+        self.assertTrue(
+            record.message_ids.filtered(lambda m: "no closing balance" in str(m.body))
+        )
+
+    def test_a_file_refused_for_another_reason_cannot_be_imported_anyway(self):
+        self.create_users()
+        record = self.process(
+            build_mt940([{"amount": 10, "remi": "x"}], currency="USD")
+        )
+        self.assertEqual(record.state, "error")
+        self.assertFalse(record.can_import_anyway)
+        with self.assertRaisesRegex(UserError, "balances do not add up"):
+            record.with_user(self.manager).action_import_anyway()
+
+    def test_ambiguous_amounts_with_dots(self):
+        data = build_mt940([{"amount": 1012.5, "remi": "x"}])
+        data = data.replace(b"1012,50", b"1.012,50")
         self.assertNothingImported(self.process(data), "uses a dot")
+
+    def test_old_rabobank_amounts_with_a_dot_import(self):
+        invoice = self.create_invoice(1000.12)
+        data = build_mt940([{"amount": 1000.12, "remi": invoice.name}])
+        record = self.process(data.replace(b"1000,12", b"000000001000.12"))
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual(record.statement_line_ids.amount, 1000.12)
+        self.assertEqual(invoice.payment_state, "paid")
 
     def test_truncated_file(self):
         data = build_mt940([{"amount": 10, "remi": "x"}])
@@ -485,7 +643,7 @@ class TestBadFiles(Mt940Common):
                 "is in USD, maar het dagboek",
             ),
             "saldo": (good.replace(b":62F:C", b":62F:D", 1), "klopt niet"),
-            "punt": (good.replace(b"10,00", b"10.00"), "gebruikt een punt"),
+            "punt": (good.replace(b"10,00", b"1.010,00"), "gebruikt een punt"),
             "rekening": (
                 build_mt940([{"amount": 1, "remi": "x"}], account="NL39RABO0300065264"),
                 "Geen bankdagboek",
@@ -522,19 +680,15 @@ class TestCron(Mt940Common):
         invoice = self.create_invoice(42)
         record = self.upload(build_mt940([{"amount": 42, "remi": invoice.name}]))
         self.assertEqual(record.state, "waiting")
-        cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
         # The cron runs in its own cursor, as the scheduler would run it.
-        with self.enter_registry_test_mode():
-            cron.method_direct_trigger()
+        self.run_cron()
         self.assertEqual(record.state, "processed")
         self.assertEqual(invoice.payment_state, "paid")
 
     def test_cron_writes_in_the_language_of_the_company(self):
         self.env.company.partner_id.lang = "nl_NL"
         record = self.upload(build_mt940([{"amount": 5, "remi": "zonder nummer"}]))
-        cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
-        with self.enter_registry_test_mode():
-            cron.with_context(lang=None).method_direct_trigger()
+        self.run_cron(lang=None)
         self.assertEqual(record.state, "processed")
         self.assertEqual(record.log_ids.message, "geen factuurnummer gevonden")
 
@@ -544,6 +698,16 @@ class TestCron(Mt940Common):
         self.assertEqual(settings.mt940_cron_interval, 15)
         settings.mt940_cron_interval = 60
         settings.execute()
+        self.assertEqual((cron.interval_number, cron.interval_type), (60, "minutes"))
+
+    def test_upgrade_keeps_the_interval(self):
+        cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
+        cron.interval_number = 60
+        # What "Upgrade" of the addon does with its data file.
+        convert_file(
+            self.env, "bank_mt940_reconcile", "data/ir_cron.xml", {}, mode="update"
+        )
+        cron.invalidate_recordset()
         self.assertEqual((cron.interval_number, cron.interval_type), (60, "minutes"))
 
     def test_processed_file_cannot_be_processed_again(self):
@@ -559,7 +723,18 @@ class TestCron(Mt940Common):
 @tagged("post_install", "-at_install")
 class TestDemo(Mt940Common):
     def test_demo_file_is_ready_and_shows_every_outcome(self):
-        # setup/create_db.sh always loads the addons' demo data.
+        # setup/create_db.sh loads the addons' demo data; Odoo's runner starts
+        # without it: load it here then, as an install with demo data would.
+        if not self.env.ref(
+            "bank_mt940_reconcile.demo_bank_journal", raise_if_not_found=False
+        ):
+            convert_file(
+                self.env,
+                "bank_mt940_reconcile",
+                "demo/bank_mt940_reconcile_demo.xml",
+                {},
+                mode="init",
+            )
         journal = self.env.ref("bank_mt940_reconcile.demo_bank_journal")
         record = self.env["bank.mt940.file"].search([("journal_id", "=", journal.id)])
         self.assertEqual(len(record), 1)
@@ -595,76 +770,82 @@ class TestDemo(Mt940Common):
 
 @tagged("post_install", "-at_install")
 class TestProgress(Mt940Common):
-    def test_progress_is_written_by_chunk_and_cleared_at_the_end(self):
-        seen = []
-        original = bank_mt940_file._Progress._report
+    """Large files: the cron imports them in committed chunks and resumes."""
 
-        def spy(progress):
-            original(progress)
-            # What another session reads at that moment (a cursor of its own).
-            with self.registry.cursor() as cr:
-                cr.execute(
-                    "SELECT done, total FROM bank_mt940_progress WHERE file_id = %s",
-                    [progress.file.id],
-                )
-                seen.append(cr.fetchone())
-
-        data = build_mt940([{"amount": n + 1, "remi": "x"} for n in range(5)])
-        record = self.upload(data)
-        with (
-            patch.object(bank_mt940_file, "CHUNK_SIZE", 2),
-            patch.object(bank_mt940_file, "PROGRESS_STEP", 2),
-            patch.object(bank_mt940_file, "PROGRESS_SECONDS", 3600),
-            patch.object(bank_mt940_file._Progress, "_report", spy),
-        ):
-            record.action_process()
-        self.assertEqual(seen, [(0, 5), (2, 5), (4, 5)])
-        self.assertEqual(record.state, "processed")
-        self.assertEqual(len(record.statement_line_ids), 5)
-        self.assertFalse(record.progress)
-        self.assertEqual(self.committed_progress_rows(record), 0)
-
-    def committed_progress_rows(self, record):
-        """Progress rows of the file as other sessions see them."""
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM bank_mt940_progress WHERE file_id = %s",
-                [record.id],
-            )
-            return cr.fetchone()[0]
-
-    def test_report_of_a_session_that_died_is_not_shown(self):
+    def test_progress_shows_how_far_the_file_is(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
         record = self.upload(build_mt940([{"amount": 1, "remi": "x"}]))
-        progress = self.env["bank.mt940.progress"].create(
-            {
-                "file_id": record.id,
-                "company_id": self.company.id,
-                "done": 1200,
-                "total": 4000,
-                "reported_at": fields.Datetime.now(),
-            }
-        )
+        self.assertFalse(record.progress)
+        record.write({"state": "processing", "transaction_count": 4000})
+        record.done_count = 1200
         self.assertEqual(record.progress, "1,200 / 4,000 transactions")
-        record.invalidate_recordset(["progress"])
         self.assertEqual(
             record.with_context(lang="nl_NL").progress, "1.200 / 4.000 transacties"
         )
-        progress.reported_at = fields.Datetime.subtract(
-            fields.Datetime.now(), minutes=20
-        )
-        record.invalidate_recordset(["progress"])
-        self.assertFalse(record.progress)
 
-    def test_file_that_fails_halfway_leaves_no_progress_behind(self):
-        data = build_mt940([{"amount": n + 1, "remi": "x"} for n in range(3)])
+    def test_file_that_fails_halfway_imports_nothing(self):
+        data = build_mt940([{"amount": n + 1, "remi": "x"} for n in range(5)])
         record = self.upload(data)
         model = type(record)
-        with patch.object(
-            model, "_reconcile_all", side_effect=UserError("Rekening geblokkeerd")
+        reconcile_all = model._reconcile_all
+        calls = []
+
+        def second_chunk_fails(file, lines, plans):
+            calls.append(lines)
+            if len(calls) == 2:
+                raise UserError("Rekening geblokkeerd")  # pylint: disable=translation-required
+            return reconcile_all(file, lines, plans)
+
+        with (
+            patch.object(bank_mt940_file_import, "CHUNK_SIZE", 2),
+            patch.object(model, "_reconcile_all", second_chunk_fails),
         ):
             record.action_process()
         self.assertEqual(record.state, "error")
         self.assertEqual(record.message, "Rekening geblokkeerd")
         self.assertFalse(record.statement_line_ids)
-        self.assertFalse(record.progress)
-        self.assertEqual(self.committed_progress_rows(record), 0)
+        self.assertEqual(record.done_count, 0)
+
+    def test_process_now_hands_a_large_file_to_the_cron(self):
+        invoice = self.create_invoice(3)
+        payments = [{"amount": n + 1, "remi": f"betaling {n}"} for n in range(5)]
+        payments[2]["remi"] = invoice.name
+        record = self.upload(build_mt940(payments))
+        self.assertEqual(record.transaction_count, 5)
+        cron = self.env.ref("bank_mt940_reconcile.ir_cron_process_mt940_files")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with patch.object(bank_mt940_file, "INLINE_LIMIT", 2):
+            action = record.action_process()
+        # The browser is not kept waiting: the cron is started now.
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("processed in the background", action["params"]["message"])
+        self.assertEqual(record.state, "waiting")
+        self.assertFalse(record.statement_line_ids)
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertTrue(new_triggers - triggers)
+        with patch.object(bank_mt940_file_import, "CHUNK_SIZE", 2):
+            self.run_cron()
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual((record.done_count, record.transaction_count), (5, 5))
+        self.assertEqual(len(record.statement_line_ids), 5)
+        self.assertEqual(record.log_ids.mapped("sequence"), [0, 1, 2, 3, 4])
+        self.assertEqual(invoice.payment_state, "paid")
+
+    def test_stuck_file_is_resumed_where_it_stopped(self):
+        """A worker killed after two committed chunks: Process now goes on."""
+        payments = [{"amount": n + 1, "remi": f"betaling {n}"} for n in range(5)]
+        record = self.upload(build_mt940(payments))
+        with patch.object(bank_mt940_file_import, "CHUNK_SIZE", 2):
+            record.sudo()._process_file()
+        lines = record.statement_line_ids
+        # What a killed run leaves: the first two chunks, "processing".
+        keep = record.log_ids.filtered(lambda log: log.sequence < 4)
+        (record.log_ids - keep).unlink()
+        lines.filtered(lambda line: line.amount == 5).unlink()
+        record.write({"state": "processing", "done_count": 4, "message": False})
+        self.assertEqual(record.progress, "4 / 5 transactions")
+        record.action_process()
+        self.assertEqual(record.state, "processed", record.message)
+        self.assertEqual(len(record.statement_line_ids), 5)
+        self.assertEqual(record.log_ids.mapped("sequence"), [0, 1, 2, 3, 4])
+        self.assertFalse(self.logs(record, "duplicate"))

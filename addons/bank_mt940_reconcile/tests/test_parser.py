@@ -102,10 +102,25 @@ class TestBadInput(unittest.TestCase):
         error = self.assertRefused(data[: data.index(b":62F:")], "no_closing")
         self.assertIn("P140220000000001", str(error))
 
-    def test_amount_with_a_dot(self):
-        data = build_mt940([{"amount": 12.5, "remi": "x"}]).replace(b"12,50", b"12.50")
-        error = self.assertRefused(data, "dot_amount")
-        self.assertIn("12.50", str(error))
+    def test_ambiguous_amount_with_a_dot(self):
+        data = build_mt940([{"amount": 1012.5, "remi": "x"}])
+        for written in (b"1.012,50", b"1012.5", b"1.012.50"):
+            with self.subTest(written=written):
+                error = self.assertRefused(
+                    data.replace(b"1012,50", written), "dot_amount"
+                )
+                self.assertIn(written.decode()[:5], str(error))
+
+    def test_old_rabobank_amounts_with_a_dot_are_read(self):
+        data = build_mt940([{"amount": 1000.12, "remi": "x"}], opening=50)
+        old = data.replace(b"1000,12", b"000000001000.12").replace(
+            b"50,00", b"000000000050.00"
+        )
+        self.assertIn(b"000000001000.12", old)
+        (statement,) = mt940_dialect.parse(old)
+        self.assertEqual(statement.transactions[0].amount, Decimal("1000.12"))
+        self.assertEqual(statement.opening_balance, Decimal("50.00"))
+        self.assertFalse(statement.balance_difference)
 
     def test_non_utf8_text_is_read_with_the_right_letters(self):
         text = build_mt940(
@@ -148,6 +163,17 @@ class TestEncoding(unittest.TestCase):
                     data = text.encode(encoding)
                     self.assertEqual(mt940_dialect.detect_encoding(data), codec)
                     self.assertEqual(data.decode(codec), text)
+
+    def test_sharp_s_of_cp852_and_a_acute_of_cp1252(self):
+        for name, encoding in (
+            ("Müller Straße 5", "cp852"),
+            ("Fuß en Strauß", "cp852"),
+            ("Málaga José", "cp1252"),
+        ):
+            with self.subTest(name=name):
+                data = build_mt940([{"amount": 5, "remi": name}]).decode()
+                (statement,) = mt940_dialect.parse(data.encode(encoding))
+                self.assertEqual(statement.transactions[0].remittance, name)
 
     def test_latin1_is_read_as_windows_1252(self):
         data = "Café Hüsken €".encode("cp1252")

@@ -8,7 +8,8 @@ class BankMt940Upload(models.TransientModel):
     attachment_ids = fields.Many2many("ir.attachment", string="Files", required=True)
 
     def action_upload(self):
-        """One MT940 file record per uploaded file, waiting to be processed."""
+        """One MT940 file record per uploaded file, waiting to be processed;
+        a success message, then the uploaded file(s)."""
         self.ensure_one()
         files = self.env["bank.mt940.file"].create(
             [
@@ -25,4 +26,25 @@ class BankMt940Upload(models.TransientModel):
             action.update(res_id=files.id, view_mode="form", views=[(False, "form")])
         else:
             action["domain"] = [("id", "in", files.ids)]
-        return action
+        waiting = files.filtered(lambda f: f.state == "waiting")
+        if waiting:
+            message = self.env._(
+                "%(count)s MT940 file(s) uploaded: %(names)s. They are processed "
+                "at the next run, or at once with Process now.",
+                count=len(waiting),
+                names=", ".join(waiting.mapped("name")),
+            )
+        else:
+            message = self.env._(
+                "Uploaded, but no bank journal has the account of the file: see "
+                "the message on the file."
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if waiting == files else "warning",
+                "message": message,
+                "next": action,
+            },
+        }

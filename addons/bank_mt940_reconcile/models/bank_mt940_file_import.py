@@ -1,0 +1,342 @@
+"""Processing an MT940 file: parse → check → values → create lines → reconcile → log.
+
+The file is imported in chunks of CHUNK_SIZE transactions. "Process now" on a
+small file runs every chunk in its own request, in one transaction: the file
+is imported whole or not at all. The cron commits each chunk together with the
+file's ``done_count``, so a run that stops (its time is up, or the worker was
+killed) is resumed where it stopped by the next run; every line carries its
+``unique_import_id``, so a resumed import adds each line once.
+"""
+
+import logging
+
+from odoo import fields, models
+from odoo.exceptions import ConcurrencyError, LockError, UserError
+from odoo.fields import Command
+from odoo.tools import SQL
+from odoo.tools.misc import formatLang
+
+from ..parsers import Mt940Error, mt940_dialect
+from .bank_mt940_file import RETRY_ERRORS
+from .invoice_matcher import InvoiceMatcher
+
+_logger = logging.getLogger(__name__)
+
+# Statement lines are created, reconciled and (in the cron) committed in
+# chunks of this many transactions.
+CHUNK_SIZE = 250
+# First key of the per-journal advisory lock (the second is the journal id).
+JOURNAL_LOCK_KEY = 940
+LOG_COUNTS = ("imported", "duplicate", "unmatched", "debit_skipped")
+
+
+class BalanceError(UserError):
+    """A statement does not add up: an accounting manager may import it anyway."""
+
+
+class BankMt940File(models.Model):
+    _inherit = "bank.mt940.file"
+
+    def _lock_for_processing(self):
+        """Take the file for this transaction, or say who has it.
+
+        The state is checked again under the row lock: another session may
+        have processed the file since this one read it. A file left in
+        "processing" by a worker that died is not locked: it is taken again.
+        """
+        self.ensure_one()
+        try:
+            self.lock_for_update()
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "%s is being processed right now. Refresh the page in a "
+                    "moment to see the result.",
+                    self.name,
+                )
+            ) from None
+        self.invalidate_recordset(["state", "done_count"])
+        if self.state == "processed":
+            raise UserError(self.env._("%s has already been processed.", self.name))
+
+    def _process_file(self, cron=False):
+        """Import the file, or the rest of it; True when it is finished.
+
+        Finished means processed, or in error with the reason. False: the cron
+        committed some chunks and stopped in time; its next run goes on.
+        """
+        self.ensure_one()
+        if not self.done_count:
+            self.log_ids.unlink()
+        self.write({"state": "processing", "message": False})
+        try:
+            if cron:
+                if not self._import_chunks(cron=True):
+                    return False
+            else:
+                with self.env.cr.savepoint():
+                    self._import_chunks()
+        except RETRY_ERRORS:
+            raise
+        except (Mt940Error, UserError) as error:
+            self._set_error(self._error_text(error))
+            self.can_import_anyway = isinstance(error, BalanceError) or (
+                isinstance(error, Mt940Error) and error.code == "no_closing"
+            )
+        except Exception as error:
+            _logger.exception("MT940 file %s could not be processed", self.id)
+            self._set_error(
+                self.env._(
+                    "The file could not be processed (%s). Contact your "
+                    "administrator if this happens again.",
+                    type(error).__name__,
+                )
+            )
+        else:
+            self.write(
+                {
+                    "state": "processed",
+                    "message": self._summary(),
+                    "processed_date": fields.Datetime.now(),
+                }
+            )
+        return True
+
+    def _set_error(self, message):
+        if self.done_count:
+            message = self.env._(
+                "%(message)s %(done)s of %(total)s transactions were imported "
+                "before this; Process now goes on with the rest.",
+                message=message,
+                done=formatLang(self.env, self.done_count, digits=0),
+                total=formatLang(self.env, self.transaction_count, digits=0),
+            )
+        self.write(
+            {
+                "state": "error",
+                "message": message,
+                "processed_date": fields.Datetime.now(),
+                "log_ids": [
+                    Command.create(
+                        {
+                            "status": "error",
+                            "message": message,
+                            "sequence": self.transaction_count + 1,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _error_text(self, error):
+        if isinstance(error, Mt940Error):
+            return error.translated(self.env)
+        return error.args[0]
+
+    def _summary(self):
+        counts = dict.fromkeys(LOG_COUNTS, 0)
+        for status, count in self.env["bank.mt940.log"]._read_group(
+            [("file_id", "=", self.id)], ["status"], ["__count"]
+        ):
+            counts[status] = count
+        return self.env._(
+            "%(lines)s bank statement lines created: %(imported)s reconciled with "
+            "invoices, %(unmatched)s not matched. %(duplicate)s payments already "
+            "existed, %(debit_skipped)s debits skipped.",
+            lines=len(self.statement_line_ids),
+            **counts,
+        )
+
+    def _import_chunks(self, cron=False):
+        """Parse and check the whole file, then import what is left, by chunk."""
+        statements = mt940_dialect.parse(
+            self._get_bytes(), complete=not self.import_anyway
+        )
+        targets = self._check_statements(statements)
+        # (transaction, journal, currency): each statement to its own journal.
+        items = [
+            (transaction, *target)
+            for statement, target in zip(statements, targets, strict=True)
+            for transaction in statement.transactions
+        ]
+        if self.transaction_count != len(items):
+            self.transaction_count = len(items)
+        context = {
+            "matcher": InvoiceMatcher(
+                self, [item[0] for item in items[self.done_count :]]
+            ),
+            "import_debits": self.company_id.mt940_import_debits,
+        }
+        Cron = self.env["ir.cron"]
+        while self.done_count < len(items):
+            start = self.done_count
+            chunk = items[start : start + CHUNK_SIZE]
+            if not cron:
+                self._import_chunk(chunk, start, context)
+                continue
+            with self.env.cr.savepoint():
+                self._import_chunk(chunk, start, context)
+            # Committed: the chunk stays imported whatever happens to this run.
+            seconds_left = Cron._commit_progress(
+                1, remaining=1 if self.done_count < len(items) else 0
+            )
+            if self.done_count < len(items) and (
+                seconds_left <= 0 or not self.try_lock_for_update()
+            ):
+                return False
+        return True
+
+    def _import_chunk(self, chunk, start, context):
+        journals = self.env["account.journal"].union(*(item[1] for item in chunk))
+        for journal in journals.sorted("id"):
+            self._lock_journal(journal)
+        existing = self._existing_import_ids([item[0] for item in chunk])
+        logs, line_vals, plans = [], [], []
+        for index, item in enumerate(chunk, start):
+            log = self._log_vals(index, item[0], item[2])
+            logs.append(log)
+            planned = self._plan_transaction(item, log, existing, context)
+            if planned:
+                line_vals.append(planned[0])
+                plans.append(planned[1])
+        lines = self.env["account.bank.statement.line"].create(line_vals)
+        self._reconcile_all(lines, plans)
+        self.write(
+            {
+                "log_ids": [Command.create(vals) for vals in logs],
+                "done_count": start + len(chunk),
+            }
+        )
+
+    def _check_statements(self, statements):
+        """The journal and currency of each statement, or a refusal that names
+        every account without a journal and every statement that does not add
+        up."""
+        targets, missing = [], []
+        single_account = len({statement.account for statement in statements}) == 1
+        for statement in statements:
+            journal = self._find_journal(statement.account, statement.currency)
+            if not journal and single_account and self.journal_id:
+                # The bookkeeper chose the journal on the form.
+                journal = self.journal_id
+            currency = journal.currency_id or self.company_id.currency_id
+            if not journal:
+                missing.append(f"{statement.account} ({statement.currency})")
+            elif statement.currency != currency.name:
+                raise UserError(
+                    self.env._(
+                        "Statement %(statement)s is in %(currency)s, but the "
+                        "journal %(journal)s is in %(journal_currency)s.",
+                        statement=statement.reference,
+                        currency=statement.currency,
+                        journal=journal.name,
+                        journal_currency=currency.name,
+                    )
+                )
+            targets.append((journal, currency))
+        if missing:
+            raise UserError(
+                self.env._(
+                    "No bank journal of %(company)s has the account number "
+                    "%(account)s. Add this account to the bank journal, then "
+                    "process the file again.",
+                    company=self.company_id.name,
+                    account=", ".join(dict.fromkeys(missing)),
+                )
+            )
+        if not self.journal_id:
+            self.journal_id = targets[0][0]
+        problems = []
+        for statement, (_journal, currency) in zip(statements, targets, strict=True):
+            if statement.closing_missing:
+                problems.append(
+                    self.env._(
+                        "statement %(statement)s has no closing balance; the "
+                        "transactions give %(closing)s",
+                        statement=statement.reference,
+                        closing=self._amount(statement.closing_balance, currency),
+                    )
+                )
+            elif statement.balance_difference:
+                problems.append(
+                    self.env._(
+                        "statement %(statement)s does not add up: opening balance "
+                        "%(opening)s, closing balance %(closing)s, difference "
+                        "%(difference)s",
+                        statement=statement.reference,
+                        opening=self._amount(statement.opening_balance, currency),
+                        closing=self._amount(statement.closing_balance, currency),
+                        difference=self._amount(statement.balance_difference, currency),
+                    )
+                )
+        if problems and not self.import_anyway:
+            raise BalanceError(
+                self.env._(
+                    "Not imported: %(problems)s. Download the file again from "
+                    "your bank; an accounting manager can also import it as it "
+                    "is (Import anyway).",
+                    problems="; ".join(problems),
+                )
+            )
+        if problems and not self.done_count:
+            self.message_post(
+                body=self.env._(
+                    "Imported as it is by %(user)s: %(problems)s.",
+                    user=self.env.user.name,
+                    problems="; ".join(problems),
+                )
+            )
+        return targets
+
+    def _amount(self, amount, currency):
+        """An amount as the user's language writes it (25,00 in Dutch)."""
+        return formatLang(self.env, float(amount), currency_obj=currency)
+
+    def _lock_journal(self, journal):
+        """One file per bank journal at a time, until this transaction ends.
+
+        A file that had to wait starts over: its snapshot of the database was
+        taken before the other file's statement lines were committed.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", JOURNAL_LOCK_KEY, journal.id
+            )
+        )
+        if cr.fetchone()[0]:
+            return
+        _logger.info("MT940 file %s waits for another file of %s", self.id, journal)
+        cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(%s, %s)", JOURNAL_LOCK_KEY, journal.id)
+        )
+        raise ConcurrencyError(f"MT940 file {self.id}: journal {journal.id} was busy")
+
+    def _existing_import_ids(self, transactions):
+        """The transactions already imported, committed or in this transaction."""
+        import_ids = [t.import_id for t in transactions]
+        if not import_ids:
+            return set()
+        # sudo: a line of another company with the same id is a duplicate too,
+        # and the unique index would refuse it anyway.
+        existing = set(
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("unique_import_id", "in", import_ids)])
+            .mapped("unique_import_id")
+        )
+        # A snapshot taken before another file of this journal was committed
+        # does not see that file's lines: a fresh cursor does.
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT unique_import_id FROM account_bank_statement_line "
+                    "WHERE unique_import_id = ANY(%s)",
+                    import_ids,
+                )
+            )
+            committed = {import_id for (import_id,) in cr.fetchall()}
+        if committed - existing:
+            raise ConcurrencyError(f"MT940 file {self.id}: snapshot is out of date")
+        return existing
