@@ -2,7 +2,7 @@
 {
     "name": "CCV Moneybird Sync",
     "summary": "CCV Online Payments registered once on open Moneybird invoices",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "Dutch Accounting Suite",
     "website": "https://github.com/dutch-accounting-suite/odoo-dutch-accounting",
