@@ -24,4 +24,7 @@
         "views/sftp_export_menus.xml",
     ],
     "demo": ["demo/sftp_export_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["sftp_export/static/tests/tours/*.js"],
+    },
 }

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..services import sftp_client
 from ..services.paths import PathError, validate_directory
@@ -7,52 +7,7 @@ from ..services.paths import PathError, validate_directory
 AUTH_METHODS = [("password", "Password"), ("key", "Key")]
 
 
-def _error_templates(env):
-    """The client's messages (services.sftp_client.MESSAGES) in the user's language."""
-    return {
-        "bad_key": env._("The private key cannot be read (expected an OpenSSH key)."),
-        "unreachable": env._("Cannot reach %(host)s:%(port)s: %(reason)s"),
-        "ssh_failed": env._(
-            "The SSH connection to %(host)s:%(port)s failed: %(reason)s"
-        ),
-        "host_key": env._(
-            "The server %(host)s shows host key %(found)s instead of the trusted "
-            "%(pinned)s. Nothing was sent. If the server was reinstalled, test the "
-            "connection again to trust the new key."
-        ),
-        "login": env._(
-            "The server %(host)s refused the login of user %(user)s: check the "
-            "password or the key."
-        ),
-        "refused_write": env._("The server refused to write %(path)s: %(reason)s"),
-        "interrupted": env._("Writing %(path)s was interrupted: %(reason)s"),
-        "upload_gave_up": env._(
-            "The upload of %(file)s failed after %(attempts)s attempts: %(cause)s"
-        ),
-        "probe_gave_up": env._(
-            "The connection test failed after %(attempts)s attempts: %(cause)s"
-        ),
-        "incomplete": env._(
-            "%(file)s was not sent: the export stopped before the file was complete."
-        ),
-        "upload_ended": env._(
-            "The upload of %(file)s stopped unexpectedly (%(reason)s)."
-        ),
-    }
-
-
-def error_text(env, error):
-    """A client error as the bookkeeper reads it, in their language."""
-    if not isinstance(error, sftp_client.SftpError):
-        return str(error)
-    template = _error_templates(env).get(error.kind)
-    if not template:
-        return str(error)
-    params = {
-        key: error_text(env, value) if isinstance(value, Exception) else str(value)
-        for key, value in error.params.items()
-    }
-    return template % params
+MANAGER_GROUP = "account.group_account_manager"
 
 
 class SftpExportServer(models.Model):
@@ -66,13 +21,14 @@ class SftpExportServer(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
-    host = fields.Char(string="Server", required=True, default="localhost")
+    host = fields.Char(string="Server", required=True)
     port = fields.Integer(default=22, required=True)
     directory = fields.Char(
+        string="Folder",
         help="Folder on the server the files go to, e.g. /upload/odoo. "
         "Empty: the folder the user lands in after login.",
     )
-    username = fields.Char(string="User", required=True, default="odoo")
+    username = fields.Char(string="User", required=True)
     auth_method = fields.Selection(
         AUTH_METHODS, string="Authentication", required=True, default="password"
     )
@@ -103,12 +59,7 @@ class SftpExportServer(models.Model):
             try:
                 validate_directory(server.directory)
             except PathError as error:
-                raise ValidationError(
-                    self.env._(
-                        "The directory %s is not allowed: it may not contain '..'.",
-                        server.directory,
-                    )
-                ) from error
+                raise ValidationError(server._folder_refusal()) from error
 
     def action_generate_key(self):
         """Create an Ed25519 key pair; the private half stays in Odoo."""
@@ -125,17 +76,23 @@ class SftpExportServer(models.Model):
     def action_test_connection(self):
         """Connect, write a test file, show and trust the host key."""
         self.ensure_one()
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only accounting managers and administrators can test the "
+                    "connection to an SFTP server."
+                )
+            )
         client = self._sftp_client()
         try:
             found = client.probe()
-        except (sftp_client.SftpError, ValueError) as error:
-            raise UserError(
-                self.env._(
-                    "The connection test failed: %s", error_text(self.env, error)
-                )
-            ) from error
+        except sftp_client.SftpError as error:
+            raise UserError(self.env._(error.message)) from error
+        except PathError as error:
+            raise UserError(self._folder_refusal()) from error
         if not self.host_key_fingerprint:
-            self.host_key_fingerprint = found
+            # sudo: trusting the key found is part of the test managers may run.
+            self.sudo().host_key_fingerprint = found
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -143,7 +100,9 @@ class SftpExportServer(models.Model):
                 "type": "success",
                 "title": self.env._("Connection works"),
                 "message": self.env._(
-                    "The directory is writable. Host key fingerprint: %s", found
+                    "Odoo can write in the folder; the server's host key %s is "
+                    "trusted from now on.",
+                    found,
                 ),
                 "sticky": True,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
@@ -159,9 +118,19 @@ class SftpExportServer(models.Model):
 
     def _check_system(self):
         if not self.env.user.has_group("base.group_system"):
-            raise UserError(
-                self.env._("Only system administrators may change SFTP credentials.")
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change the key or the trusted host "
+                    "key of an SFTP server."
+                )
             )
+
+    def _folder_refusal(self):
+        return self.env._(
+            "The folder %s is not allowed: remove '..' and the characters \\ "
+            "and NUL from it.",
+            self.directory,
+        )
 
     def _remote_url(self, file_name=""):
         self.ensure_one()

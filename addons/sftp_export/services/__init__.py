@@ -1,2 +1,2 @@
-# Plain Python, no ORM: CSV writing, zip packing and the SFTP client.
-from . import csv_writer, paths, schedule, sftp_client, zip_packer
+# Plain Python, no ORM: CSV and zip writing, paths, schedule times, the SFTP client.
+from . import csv_writer, export_file, paths, schedule, sftp_client

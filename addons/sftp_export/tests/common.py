@@ -6,11 +6,37 @@ import io
 from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.tests import TransactionCase
+from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.sftp_export.services import sftp_client
 
 from .sshd import SshServer
+
+
+def make_users(env, company):
+    """The three users of a plain Community install who work with exports:
+    a bookkeeper (Invoicing rights), an accounting manager, an administrator."""
+    common = {"company_id": company.id, "company_ids": [Command.set(company.ids)]}
+    return (
+        new_test_user(
+            env,
+            login="sftp_bookkeeper",
+            groups="base.group_user,account.group_account_invoice",
+            **common,
+        ),
+        new_test_user(
+            env,
+            login="sftp_manager",
+            groups="base.group_user,account.group_account_manager",
+            **common,
+        ),
+        new_test_user(
+            env,
+            login="sftp_admin",
+            groups="base.group_user,base.group_system,account.group_account_manager",
+            **common,
+        ),
+    )
 
 
 def activate_dutch(env):
@@ -20,7 +46,9 @@ def activate_dutch(env):
     reads Dutch texts loads them itself.
     """
     env["res.lang"]._activate_lang("nl_NL")
-    env["ir.module.module"]._load_module_terms(["sftp_export"], ["nl_NL"])
+    env["ir.module.module"]._load_module_terms(
+        ["sftp_export"], ["nl_NL"], overwrite=True
+    )
 
 
 class SftpExportCase(TransactionCase):
@@ -29,7 +57,6 @@ class SftpExportCase(TransactionCase):
         super().setUpClass()
         activate_dutch(cls.env)
         # Short waits: the tests cut connections on purpose.
-        cls.startClassPatcher(patch.object(sftp_client, "BACKOFF", 0.05))
         cls.startClassPatcher(patch.object(sftp_client, "TIMEOUT", 5))
         # A company of the tests' own (generic chart: Odoo's runner has no
         # Dutch one), so records of other tests
@@ -57,6 +84,8 @@ class SftpExportCase(TransactionCase):
         cls.expense_product = cls.env["product.product"].create(
             {"name": "Reiskosten", "can_be_expensed": True, "standard_price": 0}
         )
+        cls.cron = cls.env.ref("sftp_export.ir_cron_run_due_schedules")
+        cls.bookkeeper, cls.manager, cls.admin = make_users(cls.env, cls.company)
         cls.bill_format = cls.env.ref("sftp_export.format_vendor_bills")
         cls.card_format = cls.env.ref("sftp_export.format_card_transactions")
         cls.claim_format = cls.env.ref("sftp_export.format_expense_claims")
@@ -93,6 +122,22 @@ class SftpExportCase(TransactionCase):
     def clear_remote(self):
         for path in self.sshd.upload_dir.iterdir():
             path.unlink()
+
+    # -- the cron ---------------------------------------------------------------------
+    def run_cron(self):
+        """Run the cron as Odoo's scheduler does (its own cursor, its commits),
+        here on cursors that share the test's transaction."""
+        with self.enter_registry_test_mode():
+            result = self.cron.method_direct_trigger()
+        self.assertIs(result, True, "the cron ran without an error")
+        self.env.invalidate_all()
+
+    def export(self, schedule, user=None):
+        """Export now as the user (the bookkeeper by default), then the cron
+        the button triggered; returns the newest history line."""
+        schedule.with_user(user or self.bookkeeper).action_run_now()
+        self.run_cron()
+        return schedule.run_ids.sorted("id")[-1:]
 
     # -- records ----------------------------------------------------------------------
     def make_bill(self, amount=100.0, partner=None, post=True, checked=True, ref="B"):
@@ -173,3 +218,19 @@ class SftpExportCase(TransactionCase):
 
     def now(self):
         return fields.Datetime.now()
+
+
+class SftpServerCase(SftpExportCase):
+    """With a real sshd whose host key is trusted; emptied before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sshd()
+        cls.server.with_user(cls.manager).action_test_connection()  # trust the key
+
+    def setUp(self):
+        super().setUp()
+        self.clear_remote()
+        if self.sshd.process.poll() is not None:  # a test stopped it
+            self.sshd._spawn()

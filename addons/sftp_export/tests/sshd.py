@@ -64,6 +64,7 @@ class SshServer:
         self.process = None
         self.upload_dir = self.root / "exports"
         self.readonly_dir = self.root / "readonly"
+        self.full_dir = None  # see small_disk()
 
     # -- setup ---------------------------------------------------------------
     def start(self):
@@ -183,8 +184,33 @@ class SshServer:
             shutil.copy(f"{self.root}/old_host_key{suffix}", f"{self.host_key}{suffix}")
         self._spawn()
 
+    def small_disk(self, size_kb=64):
+        """A folder on a disk of its own of size_kb (a tmpfs; needs root, as
+        the test user does): writes beyond it fail as on a full disk."""
+        if self.full_dir is None:
+            self.full_dir = self.root / "small_disk"
+            self.full_dir.mkdir()
+            subprocess.run(
+                [
+                    "mount",
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    f"size={size_kb}k",
+                    "tmpfs",
+                    self.full_dir,
+                ],
+                check=True,
+                capture_output=True,
+            )
+            if self.as_root:
+                shutil.chown(self.full_dir, self.user)
+        return self.full_dir
+
     def cleanup(self):
         self.stop()
+        if self.full_dir is not None:
+            subprocess.run(["umount", self.full_dir], check=False, capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
     @staticmethod

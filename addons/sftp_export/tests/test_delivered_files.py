@@ -3,13 +3,11 @@ server received them; the three tabs driven through their forms."""
 
 import logging
 import re
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
-from odoo.addons.sftp_export.services import sftp_client
 from odoo.addons.sftp_export.services.csv_writer import csv_bytes
 
 from .common import SftpExportCase
@@ -23,7 +21,7 @@ class TestDeliveredFiles(SftpExportCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_sshd()
-        cls.server.action_test_connection()  # trust the host key
+        cls.server.with_user(cls.manager).action_test_connection()  # trust the key
         cls.odd_vendor = cls.env["res.partner"].create(
             {"name": VENDOR, "is_company": True}
         )
@@ -31,10 +29,6 @@ class TestDeliveredFiles(SftpExportCase):
     def setUp(self):
         super().setUp()
         self.clear_remote()
-
-    def export(self, schedule):
-        schedule.action_run_now()
-        return schedule.run_ids.sorted("id")[-1:]
 
     def make_format(self, **values):
         columns = [
@@ -264,12 +258,7 @@ class TestDeliveredFiles(SftpExportCase):
         self.server.sudo().password = secret
         self.make_bill()
         schedule = self.make_schedule()
-        # The upload in a thread, so that what it logs reaches this test's
-        # capture (a child process logs the same lines to its own copy).
-        with (
-            patch.object(sftp_client, "CHILD_PROCESS_UPLOADS", False),
-            self.assertLogs(level=logging.DEBUG) as logs,
-        ):
+        with self.assertLogs(level=logging.DEBUG) as logs:
             logging.getLogger("odoo.addons.sftp_export").info("export starts")
             run = self.export(schedule)
         self.assertEqual(run.state, "failed")
@@ -327,10 +316,7 @@ class TestTheThreeTabs(SftpExportCase):
             form.server_password = "Wachtwoord-1"
         self.assertEqual(self.server.auth_method, "password")
         self.assertEqual(self.server.sudo().password, "Wachtwoord-1")
-        manager = new_test_user(
-            self.env, login="sftp_form_manager", groups="account.group_account_manager"
-        )
-        as_manager = Form(schedule.with_user(manager))
+        as_manager = Form(schedule.with_user(self.manager))
         with self.assertRaisesRegex(AssertionError, "server_password"):
             as_manager.server_password = "anders"
 
@@ -354,10 +340,11 @@ class TestTheThreeTabs(SftpExportCase):
             r"^Next export on \d\d-\d\d-\d{4} at 06:30 \(Europe/Amsterdam\)$",
         )
         # Test connection from the form: trusts the key the server shows.
-        schedule.action_test_connection()
+        schedule.with_user(self.manager).action_test_connection()
         self.assertEqual(self.server.host_key_fingerprint, self.sshd.host_fingerprint)
-        action = schedule.action_run_now()
-        self.assertEqual(action["params"]["type"], "success")
+        action = schedule.with_user(self.bookkeeper).action_run_now()
+        self.assertEqual(action["params"]["type"], "info")
+        self.run_cron()
         # The history tab: the line opened from the schedule, and its form.
         history = self.env["sftp.export.run"].search(
             schedule.action_open_runs()["domain"]

@@ -1,6 +1,7 @@
 """The user's flow end to end against a real sshd: export now, filters, formats,
 originals in a zip, history and Send again, failures, the cron at local time."""
 
+import contextlib
 import io
 import zipfile
 from unittest.mock import patch
@@ -9,81 +10,16 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+from odoo.tools import mute_logger
 
-from odoo.addons.sftp_export.models.sftp_export_schedule import WEEKDAYS
+from .common import SftpServerCase
 
-from .common import SftpExportCase
-
-
-@tagged("post_install", "-at_install")
-class TestServer(SftpExportCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.start_sshd()
-        cls.manager = new_test_user(
-            cls.env, login="sftp_manager", groups="account.group_account_manager"
-        )
-
-    def test_connection_test_shows_and_trusts_the_host_key(self):
-        self.assertFalse(self.server.host_key_fingerprint)
-        action = self.server.action_test_connection()
-        fingerprint = self.sshd.host_fingerprint
-        self.assertIn(fingerprint, action["params"]["message"])
-        self.assertEqual(self.server.host_key_fingerprint, fingerprint)
-        self.assertEqual(self.remote_files(), [], "the test file is removed again")
-
-    def test_generated_key_is_shown_and_logs_in(self):
-        self.assertTrue(self.server.public_key.startswith("ssh-ed25519 "))
-        self.assertTrue(
-            self.server.sudo().private_key.startswith("-----BEGIN OPENSSH PRIVATE KEY")
-        )
-        self.assertEqual(self.server.auth_method, "key")
-        self.server.action_test_connection()  # the generated key logs in
-
-    def test_secrets_are_for_system_administrators_only(self):
-        as_manager = self.server.with_user(self.manager)
-        self.assertTrue(as_manager.public_key, "the public half is for everyone")
-        with self.assertRaises(AccessError):
-            as_manager.read(["private_key"])
-        with self.assertRaises(AccessError):
-            as_manager.read(["password"])
-        with self.assertRaises(UserError):
-            as_manager.action_generate_key()
-        # ...but the manager can test the connection with them.
-        action = as_manager.action_test_connection()
-        self.assertEqual(action["params"]["type"], "success")
-
-    def test_bad_credentials_are_explained(self):
-        self.server.auth_method = "password"
-        self.server.sudo().password = "not-the-password"
-        with self.assertRaisesRegex(UserError, "refused the login of user"):
-            self.server.action_test_connection()
-
-    def test_directory_with_parent_segments_is_refused(self):
-        with self.assertRaisesRegex(Exception, "may not contain"):
-            self.server.directory = "/upload/../../etc"
+DELIVERY_LOGGER = "odoo.addons.sftp_export.models.sftp_export_run_delivery"
 
 
 @tagged("post_install", "-at_install")
-class TestExportFlow(SftpExportCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.start_sshd()
-        cls.server.action_test_connection()  # trust the host key
-
-    def setUp(self):
-        super().setUp()
-        self.clear_remote()
-        if self.sshd.process.poll() is not None:
-            self.sshd._spawn()
-
-    def export(self, schedule):
-        schedule.action_run_now()
-        return schedule.run_ids.sorted("id")[-1:]
-
+class TestExportFlow(SftpServerCase):
     def exported_numbers(self, run, column=0, **csv_options):
         rows = self.remote_csv(run.file_name, **csv_options)
         return sorted(row[column] for row in rows[1:])
@@ -97,6 +33,7 @@ class TestExportFlow(SftpExportCase):
         self.assertEqual(schedule.line_ids.preview_count, 1)
         run = self.export(schedule)
         self.assertEqual(run.state, "delivered")
+        self.assertEqual(run.trigger, "manual", "the history says: by hand")
         self.assertEqual(self.remote_files(), [run.file_name])
         self.assertRegex(run.file_name, r"^vendor_bills_\d{8}_\d{6}\.csv$")
         self.assertEqual(
@@ -322,66 +259,107 @@ class TestExportFlow(SftpExportCase):
             self.assertTrue(original.endswith("scan.pdf"))
             self.assertEqual(archive.read(original), pdf)
 
-    def test_send_again_uploads_the_same_bytes(self):
+    def test_send_again_by_the_bookkeeper_is_marked_and_identical(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
-        self.sshd.stop()
-        failed = self.export(schedule)
-        self.assertEqual(failed.state, "failed")
-        self.assertFalse(bill.sftp_exported_on)
-        kept = failed.attachment_id.raw
-        self.assertIn(bill.name.encode(), kept)
-        self.sshd._spawn()
-        failed.action_resend()
+        first = self.export(schedule)
+        kept = first.attachment_id.raw
+        self.clear_remote()  # the accountant's side took the file away
+        action = first.with_user(self.bookkeeper).action_resend()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(
+            action["params"]["message"],
+            f"{first.file_name} is sent again: the new line in the export history "
+            "shows when it arrived.",
+        )
         again = schedule.run_ids.sorted("id")[-1]
-        self.assertEqual(again.resent_from_id, failed)
+        self.assertEqual((again.trigger, again.state), ("resend", "ready"))
+        self.assertEqual(again.resent_from_id, first)
+        self.run_cron()
         self.assertEqual(again.state, "delivered")
-        self.assertEqual(self.remote_bytes(failed.file_name), kept)
+        self.assertEqual(self.remote_bytes(first.file_name), kept, "byte for byte")
         self.assertEqual(bill.sftp_exported_on, again.date, "marked when it arrived")
-        # A delivered file sent once more arrives identical too.
-        self.clear_remote()
-        again.action_resend()
-        self.assertEqual(self.remote_bytes(failed.file_name), kept)
 
-    def test_server_down_fails_the_run_and_keeps_the_records(self):
+    def test_an_employee_cannot_export_or_send_again(self):
+        self.make_bill()
+        schedule = self.make_schedule()
+        run = self.export(schedule)
+        employee = self.env["res.users"].create(
+            {
+                "name": "Medewerker",
+                "login": "sftp_employee",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "group_ids": [Command.set(self.env.ref("base.group_user").ids)],
+            }
+        )
+        message = "Only users with Invoicing rights"
+        with self.assertRaisesRegex(AccessError, message):
+            schedule.with_user(employee).action_run_now()
+        with self.assertRaisesRegex(AccessError, message):
+            run.with_user(employee).action_resend()
+
+    def test_server_down_is_retried_with_growing_delays(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
         self.sshd.stop()
+        start = self.now()
         run = self.export(schedule)
+        self.assertEqual(run.state, "ready", "kept to try again")
+        self.assertIn("Attempt 1 of 5 failed: The server 127.0.0.1 refuses", run.error)
+        self.assertIn("The next attempt is at", run.error)
+        delays = []
+        for _attempt in range(4):
+            delays.append(round((run.next_attempt - start).total_seconds() / 60))
+            with freeze_time(run.next_attempt, tick=True):
+                start = run.next_attempt
+                self.run_cron()
+        self.assertEqual(delays, [1, 5, 15, 60], "minutes before each next attempt")
         self.assertEqual(run.state, "failed")
-        self.assertIn("failed after 3 attempts", run.error)
+        self.assertEqual(run.attempts, 5)
         self.assertFalse(bill.sftp_exported_on, "not delivered, not marked")
         self.assertIn(
             "1 item could not be exported (Vendor bills)", self.messages(schedule)
         )
         self.assertTrue(run.attachment_id, "the file is kept to send again")
-        # A Dutch bookkeeper reads the reason in Dutch.
-        run = self.export(schedule.with_context(lang="nl_NL"))
-        self.assertIn("is na 3 pogingen mislukt", run.error)
-        self.assertIn(
-            "1 item kon niet worden gedownload (Facturen)", self.messages(schedule)
-        )
         self.sshd._spawn()
         run = self.export(schedule)
         self.assertEqual(run.state, "delivered")
-        self.assertEqual(
-            self.exported_numbers(run), [bill.name], "the next run sends it"
-        )
+        self.assertEqual(self.exported_numbers(run), [bill.name], "sent next time")
+
+    def test_a_retry_delivers_once_the_server_is_back(self):
+        bill = self.make_bill()
+        schedule = self.make_schedule()
+        self.company.partner_id.lang = "nl_NL"  # the cron writes in Dutch
+        self.sshd.stop()
+        run = self.export(schedule)
+        self.assertIn("Poging 1 van 5 is mislukt", run.error)
+        self.sshd._spawn()
+        self.run_cron()
+        self.assertEqual(run.state, "ready", "not before the next attempt is due")
+        with freeze_time(run.next_attempt, tick=True):
+            self.run_cron()
+        self.assertEqual(run.state, "delivered")
+        self.assertEqual(self.remote_files(), [run.file_name])
+        self.assertEqual(bill.sftp_exported_on, run.date)
 
     def test_a_crash_while_writing_the_file_delivers_nothing(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
         Line = type(self.env["sftp.export.schedule.line"])
 
-        def write_half_then_crash(line, target, records, local_now, run):
-            target.write(b"Number;Total\r\n" * 50_000)  # the upload is under way
+        def write_half_then_crash(line, target, records, local_now):
+            target.write(b"Number;Total\r\n" * 50_000)
             raise ZeroDivisionError("a bug while writing")
 
         with (
             patch.object(Line, "_write_file", write_half_then_crash),
-            self.assertRaises(ZeroDivisionError),
+            mute_logger(DELIVERY_LOGGER),
         ):
-            schedule.action_run_now()
+            run = self.export(schedule)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("because of an error in Odoo", run.error)
+        self.assertFalse(run.attachment_id)
         self.assertEqual(self.remote_files(), [], "no final file, no temporary file")
         self.assertFalse(bill.sftp_exported_on)
 
@@ -403,149 +381,45 @@ class TestExportFlow(SftpExportCase):
         self.sshd.restart_with_new_host_key()
         self.addCleanup(self.sshd.restore_host_key)
         run = self.export(schedule)
-        self.assertEqual(run.state, "failed")
+        self.assertEqual(run.state, "failed", "not tried again: it will not pass")
         self.assertIn("instead of the trusted", run.error)
         self.assertFalse(bill.sftp_exported_on)
         self.assertEqual(self.remote_files(), [])
+        as_admin = self.server.with_user(self.admin)
         with self.assertRaisesRegex(UserError, "instead of the trusted"):
-            self.server.action_test_connection()
+            as_admin.action_test_connection()
         # The administrator knows the server was reinstalled: trust its new key.
-        self.server.action_forget_host_key()
-        self.server.action_test_connection()
+        as_admin.action_forget_host_key()
+        as_admin.action_test_connection()
         self.assertEqual(self.server.host_key_fingerprint, self.sshd.host_fingerprint)
         self.assertEqual(self.export(schedule).state, "delivered")
         self.assertTrue(bill.sftp_exported_on)
 
     def test_read_only_directory_fails_with_the_reason(self):
-        if not self.sshd.as_root:
-            self.skipTest("only a non-root test user meets a read-only directory")
         self.make_bill()
         self.server.directory = str(self.sshd.readonly_dir)
-        with self.assertRaisesRegex(UserError, "Permission denied"):
-            self.server.action_test_connection()
+        with self.assertRaisesRegex(UserError, "give the user write access"):
+            self.server.with_user(self.manager).action_test_connection()
         run = self.export(self.make_schedule())
         self.assertEqual(run.state, "failed")
-        self.assertIn("Permission denied", run.error)
+        self.assertIn("give the user write access", run.error)
 
-
-@tagged("post_install", "-at_install")
-class TestScheduleTiming(SftpExportCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.start_sshd()
-        cls.server.action_test_connection()
-        cls.cron = cls.env.ref("sftp_export.ir_cron_run_due_schedules")
-
-    def setUp(self):
-        super().setUp()
-        self.clear_remote()
-        if self.sshd.process.poll() is not None:
-            self.sshd._spawn()
-
-    def schedule_at(self, time=7.0, tz="Europe/Amsterdam", days=("monday",)):
-        schedule = self.make_schedule()
-        schedule.write(
-            {
-                "enabled": True,
-                "time": time,
-                "tz": tz,
-                **{day: day in days for day in WEEKDAYS},
-            }
-        )
-        schedule.flush_recordset()  # planned now, as when the user saves the form
-        return schedule
-
-    def run_cron(self):
-        """Run the cron as Odoo's scheduler does (its own cursor, its commits),
-        here on cursors that share the test's transaction."""
-        with self.enter_registry_test_mode():
-            result = self.cron.method_direct_trigger()
-        self.assertIs(result, True, "the cron ran without an error")
-
-    def exported_numbers_of(self, run):
-        return [row[0] for row in self.remote_csv(run.file_name)[1:]]
-
-    def test_next_export_is_shown_in_local_time_across_dst(self):
-        with freeze_time("2026-03-25 12:00:00"):
-            schedule = self.schedule_at()
-            # Summer time starts on 29 March: 07:00 is then 05:00 UTC.
-            self.assertEqual(str(schedule.next_run), "2026-03-30 05:00:00")
-            self.assertEqual(
-                schedule.next_run_label,
-                "Next export on 30-03-2026 at 07:00 (Europe/Amsterdam)",
-            )
-            schedule.enabled = False
-            self.assertFalse(schedule.next_run)
-            self.assertEqual(schedule.next_run_label, "Automatic export is off.")
-        with freeze_time("2026-10-21 12:00:00"):
-            schedule.enabled = True
-            # Winter time from 25 October: 07:00 is 06:00 UTC again.
-            self.assertEqual(str(schedule.next_run), "2026-10-26 06:00:00")
-            self.assertEqual(
-                schedule.next_run_label,
-                "Next export on 26-10-2026 at 07:00 (Europe/Amsterdam)",
-            )
-            self.assertEqual(
-                schedule.with_context(lang="nl_NL").next_run_label,
-                "Volgende download is op 26-10-2026 om 07:00 (Europe/Amsterdam)",
-            )
-
-    def test_cron_exports_at_the_local_time_and_plans_the_next(self):
-        self.assertEqual(
-            (self.cron.interval_number, self.cron.interval_type), (5, "minutes")
-        )
-        bill = self.make_bill()
-        with freeze_time("2026-03-28 12:00:00", tick=True):
-            amsterdam = self.schedule_at(7.0, "Europe/Amsterdam")
-            new_york = self.schedule_at(7.0, "America/New_York")
-        with freeze_time("2026-03-30 04:58:00", tick=True):
-            self.run_cron()
-        self.assertFalse(amsterdam.run_ids, "06:58 in Amsterdam: not yet")
-        with freeze_time("2026-03-30 05:01:00", tick=True):
-            self.run_cron()
-        self.assertEqual(amsterdam.run_ids.state, "delivered")
-        self.assertEqual(self.exported_numbers_of(amsterdam.run_ids), [bill.name])
-        self.assertEqual(str(amsterdam.next_run), "2026-04-06 05:00:00")
-        self.assertTrue(bill.sftp_exported_on)
-        self.assertFalse(new_york.run_ids, "01:01 in New York: not yet")
-        # 07:00 in New York (summer time there too) is 11:00 UTC.
-        self.assertEqual(str(new_york.next_run), "2026-03-30 11:00:00")
-        with freeze_time("2026-03-30 11:01:00", tick=True):
-            self.run_cron()
-        self.assertEqual(new_york.run_ids.state, "skipped", "sent by the other one")
-        self.assertEqual(len(amsterdam.run_ids), 1, "not due again before Monday")
-        self.assertEqual(str(new_york.next_run), "2026-04-06 11:00:00")
-
-    def test_cron_writes_in_the_language_of_the_company(self):
+    def test_full_disk_is_retried_and_said(self):
         self.make_bill()
-        with freeze_time("2026-03-28 12:00:00", tick=True):
-            schedule = self.schedule_at(7.0)
-        schedule.company_id.partner_id.lang = "nl_NL"
-        self.sshd.stop()
-        with freeze_time("2026-03-30 05:01:00", tick=True):
+        small = self.sshd.small_disk(size_kb=64)
+        with (
+            open(small / "filler.bin", "wb", buffering=0) as filler,
+            contextlib.suppress(OSError),  # written until the disk is full
+        ):
+            while True:
+                filler.write(b"0" * 4096)
+        self.server.directory = str(small)
+        run = self.export(self.make_schedule())
+        self.assertEqual(run.state, "ready")
+        self.assertIn("its disk may be full", run.error)
+        self.assertEqual(sorted(p.name for p in small.iterdir()), ["filler.bin"])
+        (small / "filler.bin").unlink()  # the administrator made room
+        with freeze_time(run.next_attempt, tick=True):
             self.run_cron()
-        self.assertIn("pogingen mislukt", schedule.run_ids.error)
-        self.assertIn("niet bereikbaar", schedule.run_ids.error)
-
-    def test_a_failed_run_is_sent_by_the_next_schedule(self):
-        bill = self.make_bill()
-        with freeze_time("2026-03-28 12:00:00", tick=True):
-            schedule = self.schedule_at(
-                7.0, days=("monday", "tuesday", "wednesday", "thursday", "friday")
-            )
-        self.sshd.stop()
-        with freeze_time("2026-03-30 05:01:00", tick=True):
-            self.run_cron()
-        failed = schedule.run_ids
-        self.assertEqual(failed.state, "failed")
-        self.assertIn("failed after 3 attempts", failed.error)
-        self.assertFalse(bill.sftp_exported_on, "not delivered, not marked")
-        self.assertEqual(str(schedule.next_run), "2026-03-31 05:00:00")
-        self.sshd._spawn()
-        with freeze_time("2026-03-31 05:01:00", tick=True):
-            self.run_cron()
-        delivered = schedule.run_ids - failed
-        self.assertEqual(delivered.state, "delivered")
-        self.assertEqual(self.exported_numbers_of(delivered), [bill.name])
-        self.assertEqual(bill.sftp_exported_on, delivered.date)
+        self.assertEqual(run.state, "delivered")
+        self.assertEqual(sorted(p.name for p in small.iterdir()), [run.file_name])

@@ -1,45 +1,39 @@
-"""The forward-only zip writer: a plain zip every reader opens."""
+"""The zip of CSV and originals as zipfile writes it into a temporary file:
+plain members (no data descriptors), STORED originals, a DEFLATED CSV, fixed
+dates, byte for byte the same for the same input, accepted by Info-ZIP."""
 
 import datetime
 import io
 import os
-import shutil
 import subprocess
 import tempfile
-import unittest
 import zipfile
 
 from odoo.tests import BaseCase
 
-from odoo.addons.sftp_export.services.zip_packer import (
-    CHUNK,
-    ZipStreamWriter,
-    pack_originals,
-)
+from odoo.addons.sftp_export.services.csv_writer import ColumnSpec, CsvOptions
+from odoo.addons.sftp_export.services.export_file import CHUNK, write_zip_file
 
 MOMENT = datetime.datetime(2026, 11, 21, 7, 0, 0)
+OPTIONS = CsvOptions(columns=[ColumnSpec("Number"), ColumnSpec("Total")])
+ROWS = [("BILL/2026/0001", 12.5)] * 500
 
 
-class ForwardOnly:
-    """A stream that can only be written forwards (no seek, no tell)."""
-
-    def __init__(self):
-        self.data = bytearray()
-        self.write = self.data.extend
-
-
-def build(originals, csv=b"Number;Total\r\nA;1,00\r\n" * 500):
-    target = ForwardOnly()
-    writer = ZipStreamWriter(target, MOMENT)
-    count = pack_originals(
-        writer, [(n, lambda d=d: io.BytesIO(d)) for n, d in originals]
-    )
-    writer.add("bills.csv", lambda: io.BytesIO(csv), deflate=True)
-    writer.close()
-    return bytes(target.data), count
+def build(originals, moment=MOMENT):
+    with tempfile.TemporaryFile() as target:
+        count = write_zip_file(
+            target,
+            "bills.csv",
+            iter(ROWS),
+            OPTIONS,
+            [(name, lambda d=data: io.BytesIO(d)) for name, data in originals],
+            moment,
+        )
+        target.seek(0)
+        return target.read(), count
 
 
-class TestZipStreamWriter(BaseCase):
+class TestExportFile(BaseCase):
     def test_members_sizes_and_methods(self):
         pdf = b"%PDF-1.4 " + bytes(range(256)) * 100
         data, count = build([("BILL/1_scan.pdf", pdf), ("BILL/1_scan.pdf", b"x")])
@@ -56,15 +50,20 @@ class TestZipStreamWriter(BaseCase):
                 ],
             )
             self.assertEqual(archive.read("originals/BILL_1_scan.pdf"), pdf)
-            self.assertEqual(infos["originals/BILL_1_scan.pdf"].compress_type, 0)
+            self.assertEqual(
+                infos["originals/BILL_1_scan.pdf"].compress_type, zipfile.ZIP_STORED
+            )
             self.assertEqual(infos["bills.csv"].compress_type, zipfile.ZIP_DEFLATED)
             self.assertLess(infos["bills.csv"].compress_size, 1000, "CSV compressed")
+            self.assertEqual(
+                archive.read("bills.csv").splitlines()[:2],
+                [b"Number;Total", b"BILL/2026/0001;12,5"],
+            )
             for info in infos.values():
                 self.assertFalse(info.flag_bits & 0x08, "no data descriptor")
                 self.assertEqual(info.date_time, (2026, 11, 21, 7, 0, 0))
 
-    def test_large_original_is_streamed_whole(self):
-        # Larger than one read: checksummed first, then copied in chunks.
+    def test_large_original_is_copied_whole(self):
         big = os.urandom(CHUNK * 2 + 12345)
         data, count = build([("scan_large.pdf", big), ("small.pdf", b"%PDF")])
         self.assertEqual(count, 2)
@@ -74,9 +73,12 @@ class TestZipStreamWriter(BaseCase):
             self.assertEqual(archive.read("originals/small.pdf"), b"%PDF")
 
     def test_same_input_same_bytes(self):
-        self.assertEqual(build([("a.pdf", b"1")])[0], build([("a.pdf", b"1")])[0])
+        first, _count = build([("a.pdf", b"1" * 5000)])
+        self.assertEqual(build([("a.pdf", b"1" * 5000)])[0], first)
+        self.assertNotEqual(
+            build([("a.pdf", b"1" * 5000)], MOMENT.replace(hour=8))[0], first
+        )
 
-    @unittest.skipUnless(shutil.which("unzip"), "Info-ZIP unzip not installed")
     def test_info_zip_accepts_it(self):
         data, _count = build([("scan.pdf", b"%PDF" * 1000)])
         with tempfile.NamedTemporaryFile(suffix=".zip") as handle:

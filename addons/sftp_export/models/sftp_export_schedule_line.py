@@ -1,0 +1,248 @@
+import io
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+from ..services import export_file
+from ..services.csv_writer import write_csv
+from .sftp_exported_mixin import dataset_models, dataset_selection
+
+EMPTY_VALUES = (None, False, "")  # a required column with one of these is missing
+FILTERS = (
+    "include_ready",
+    "include_exported",
+    "include_paid",
+    "include_unpaid",
+    "include_approval_missing",
+    "include_verification_missing",
+    "include_missing_info",
+)
+
+
+class SftpExportScheduleLine(models.Model):
+    _name = "sftp.export.schedule.line"
+    _description = "Automatic export dataset"
+    _order = "schedule_id, sequence, id"
+    _check_company_auto = True
+
+    schedule_id = fields.Many2one(
+        "sftp.export.schedule", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="schedule_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    dataset = fields.Selection(dataset_selection, required=True)
+    format_id = fields.Many2one(
+        "sftp.export.format",
+        string="Format",
+        required=True,
+        check_company=True,
+        domain="[('dataset', '=', dataset)]",
+    )
+    include_attachments = fields.Boolean(
+        string="Attach original documents",
+        help="Send the CSV and the original documents together in one zip file.",
+    )
+    include_ready = fields.Boolean(
+        string="Ready for export",
+        default=True,
+        help="Approved, verified and complete records.",
+    )
+    include_exported = fields.Boolean(
+        string="Already exported", help="Also send records that were sent before."
+    )
+    include_paid = fields.Boolean(string="Paid", default=True)
+    include_unpaid = fields.Boolean(string="Unpaid", default=True)
+    include_approval_missing = fields.Boolean(
+        string="Approval missing",
+        help="Expenses not approved yet, draft bills.",
+    )
+    include_verification_missing = fields.Boolean(
+        string="Verification missing",
+        help="Approved expenses not posted yet, posted bills not reviewed yet.",
+    )
+    include_missing_info = fields.Boolean(
+        string="Required information missing",
+        help="Records where a required column of the format is empty.",
+    )
+    filter_summary = fields.Char(string="Includes", compute="_compute_filter_summary")
+    preview_count = fields.Integer(
+        string="Would export now", compute="_compute_preview_count"
+    )
+
+    _dataset_unique = models.UniqueIndex(
+        "(schedule_id, dataset)", "Each dataset can be exported once per schedule."
+    )
+
+    @api.depends(*FILTERS)
+    @api.depends_context("lang")
+    def _compute_filter_summary(self):
+        # One short column instead of seven toggles: the form has the toggles.
+        for line in self:
+            line.filter_summary = ", ".join(
+                line._fields[name]._description_string(self.env)
+                for name in FILTERS
+                if line[name]
+            )
+
+    @api.depends("dataset", "format_id", *FILTERS)
+    def _compute_preview_count(self):
+        for line in self:
+            if line.dataset and line.format_id and line.schedule_id.company_id:
+                line.preview_count = len(line._select()[0])
+            else:
+                line.preview_count = 0
+
+    @api.onchange("dataset")
+    def _onchange_dataset(self):
+        if self.format_id.dataset != self.dataset:
+            self.format_id = self.env["sftp.export.format"].search(
+                [("dataset", "=", self.dataset)], limit=1
+            )
+
+    # -- selection ------------------------------------------------------------------
+    def _model(self):
+        """The exported model; its dataset hooks decide what the filters mean.
+
+        sudo: the administrator set up which records leave the company; the
+        export reads them regardless of the running user's HR/accounting rights,
+        restricted to the schedule's company by the dataset's domain.
+        """
+        return self.env[dataset_models(self.env)[self.dataset]].sudo()
+
+    def _status_domain(self):
+        """Records whose approval/verification status the filters let through.
+
+        Ready records are needed too when records missing information may be
+        exported: whether information is missing is decided per record later.
+        """
+        parts = self._model()._sftp_status_domains(self.dataset)
+        wanted = []
+        if self.include_ready or self.include_missing_info:
+            wanted.append(parts["ready"])
+        if self.include_approval_missing:
+            wanted.append(parts["approval"])
+        if self.include_verification_missing:
+            wanted.append(parts["verification"])
+        return Domain.OR(wanted) if wanted else Domain.FALSE
+
+    def _base_domain(self):
+        Model = self._model()
+        domain = Model._sftp_dataset_domain(self.dataset, self.schedule_id.company_id)
+        paid = Model._sftp_paid_domain(self.dataset)
+        if not self.include_exported:
+            domain &= Domain("sftp_exported_on", "=", False)
+        if self.include_paid and not self.include_unpaid:
+            domain &= paid
+        elif self.include_unpaid and not self.include_paid:
+            domain &= ~paid
+        elif not (self.include_paid or self.include_unpaid):
+            domain = Domain.FALSE
+        return domain & self._status_domain()
+
+    def _candidates(self):
+        """The records the filters on status, payment and export let through."""
+        self.ensure_one()
+        return self._model().search(self._base_domain(), order="id")
+
+    def _select(self, candidates=None):
+        """(records to export, {record: missing headers} left out for missing
+        info). Only the required columns are read here: the file's rows are
+        read while it is written."""
+        self.ensure_one()
+        if candidates is None:
+            candidates = self._candidates()
+        required = self.format_id.column_ids.filtered("required")
+        headers = required.mapped("header")
+        Model = self._model()
+        status_fields = Model._sftp_status_fields(self.dataset)
+        # The status travels with the column values: one query for both.
+        values = self.format_id._rows(candidates, required, status_fields)
+        width = len(required)
+        selected, left_out = [], {}
+        for record, row in zip(candidates, values, strict=True):
+            ready_status = Model._sftp_is_ready(self.dataset, row[width:])
+            missing = [
+                header
+                for header, value in zip(headers, row, strict=False)
+                if value in EMPTY_VALUES
+            ]
+            if missing and not self.include_missing_info:
+                if ready_status and self.include_ready:
+                    left_out[record] = missing
+                continue
+            if ready_status and not missing and not self.include_ready:
+                continue
+            selected.append(record.id)
+        return candidates.browse(selected), left_out
+
+    def _originals(self, records):
+        """(member name, opener) for every document attached to the records."""
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search_fetch(
+                [("res_model", "=", records._name), ("res_id", "in", records.ids)],
+                ["res_id", "name"],
+                order="res_id, id",
+            )
+        )
+        with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
+        with_originals.fetch(["name"])
+        # The number of a posted bill (the description of an expense) is what
+        # its display name shows; only records without one need the display name.
+        names = {
+            record.id: record.name
+            if record.name and record.name != "/"
+            else record.display_name
+            for record in with_originals
+        }
+        return [
+            (f"{names[attachment.res_id]}_{attachment.name}", _opener(attachment))
+            for attachment in attachments
+        ]
+
+    # -- the file -------------------------------------------------------------------
+    def _post_left_out(self, left_out):
+        """Say in the chatter which records miss required information."""
+        if not left_out:
+            return
+        items = "; ".join(
+            self.env._(
+                "%(record)s misses %(fields)s",
+                record=record.display_name,
+                fields=", ".join(missing),
+            )
+            for record, missing in left_out.items()
+        )
+        if len(left_out) == 1:
+            body = self.env._("1 item could not be exported: %s", items)
+        else:
+            body = self.env._(
+                "%(count)s items could not be exported: %(items)s",
+                count=len(left_out),
+                items=items,
+            )
+        self.schedule_id.message_post(body=body)
+
+    def _write_file(self, target, records, local_now):
+        """Write the CSV, or the zip of originals and CSV, to the binary file
+        target; returns the number of originals."""
+        options = self.format_id._csv_options()
+        rows = self.format_id._rows(records)  # read batch by batch, as written
+        if not self.include_attachments:
+            write_csv(target, rows, options)
+            return 0
+        return export_file.write_zip_file(
+            target,
+            self.format_id._file_name(local_now),
+            rows,
+            options,
+            self._originals(records),
+            local_now,
+        )
+
+
+def _opener(attachment):
+    """A function opening the attachment's content through the ORM (any
+    storage), read when packed: one original in memory at a time."""
+    return lambda: io.BytesIO(attachment.with_prefetch().raw or b"")
