@@ -1,18 +1,22 @@
-"""CCV → Moneybird: 1,000 successful payments against a local Moneybird that enforces
-150 requests per (scaled-down) window.
+"""CCV → Moneybird: 1,000 successful payments, sent by two Odoo workers at once,
+against a local Moneybird that enforces 150 requests per (scaled-down) window.
 
-Ours: the hourly cron (read CCV, read open invoices in pages once, one POST per payment,
-client-side limiter). Baseline, same run and same servers: a naive sync that looks each
-invoice up and then posts, honouring Retry-After but without a limiter or a cache.
-Prints requests per payment (goal ≤ 1.1), 429s that exhausted retries (goal 0) and
+Ours: two threads, each with its own database connection as two Odoo workers have, run
+the sending step of the cron on committed data (row locks share the payments, the
+request budget in the database is shared, a used-up budget gives the work back and
+the "cron" runs again at the announced moment). Baseline, same run: a naive sync that
+looks each invoice up and then posts, honouring Retry-After without a budget or cache.
+Prints requests per payment (goal ≤ 1.05), 429s that exhausted retries (goal 0) and
 duplicates (goal 0), and the ratios ours / baseline.
 """
 
 import datetime
+import threading
 import time
 
 import requests
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.ccv_moneybird_sync.clients.http import retry_after_seconds
@@ -76,19 +80,34 @@ def _baseline(fake_mb, payments, max_retries=4):
     return exhausted
 
 
+WORKERS = 2
+
+
+def _worker(registry, connection_id, stats, lock):
+    """One Odoo worker: runs the sending step until nothing is left to send."""
+    for _run in range(200):
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            connection = env["ccv.moneybird.connection"].browse(connection_id)
+            client = connection._process_ready_payments()
+            left = connection._backlog_count()
+        with lock:
+            stats["runs"] += 1
+            if client is not None:
+                stats["requests"] += client.request_count
+        if not left:
+            return
+        if getattr(client, "postponed", False) or client is None:
+            time.sleep(0.2)  # Odoo's cron would run again at the triggered moment
+
+
 @tagged("post_install", "-at_install")
 class BenchCcvMoneybirdSync(TransactionCase):
-    def test_thousand_payments(self):
-        with (
-            FakeCcv() as fake_ccv,
-            FakeMoneybird(max_requests=MAX_REQUESTS, window=WINDOW) as ours_mb,
-            FakeMoneybird(max_requests=MAX_REQUESTS, window=WINDOW) as base_mb,
-        ):
-            fake_ccv.page_size = 100
-            _fill(ours_mb, fake_ccv)
-            _fill(base_mb)
-            access, refresh = ours_mb.issue_tokens()
-            connection = self.env["ccv.moneybird.connection"].create(
+    def _committed_connection(self, fake_ccv, ours_mb):
+        access, refresh = ours_mb.issue_tokens()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            connection = env["ccv.moneybird.connection"].create(
                 {
                     "name": "Benchmark shop",
                     "ccv_api_key": fake_ccv.api_key,
@@ -104,37 +123,64 @@ class BenchCcvMoneybirdSync(TransactionCase):
                     "moneybird_rate_window": WINDOW,
                 }
             )
-            account = self.env["ccv.moneybird.financial.account"].create(
+            account = env["ccv.moneybird.financial.account"].create(
                 {
                     "connection_id": connection.id,
                     "name": "iDEAL",
                     "moneybird_id": "400001",
                 }
             )
-            self.env["ccv.moneybird.method.map"].create(
+            env["ccv.moneybird.method.map"].create(
                 {
                     "connection_id": connection.id,
                     "method": "ideal",
                     "financial_account_id": account.id,
                 }
             )
+            connection._fetch_new_payments()
+            return connection.id
 
-            started = time.perf_counter()
-            # the hourly cron sends one window's worth per run and asks to run
-            # again while paid payments wait
-            cron = self.env["ccv.moneybird.connection"]
-            runs = 1
-            while cron._cron_fetch_payments() and runs < 20:
-                runs += 1
-            ours_seconds = time.perf_counter() - started
-            payments = self.env["ccv.payment"].search(
-                [("connection_id", "=", connection.id)]
-            )
+    def _drop(self, connection_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ccv.moneybird.connection"].browse(connection_id).unlink()
+
+    def test_thousand_payments_two_workers(self):
+        with (
+            FakeCcv() as fake_ccv,
+            FakeMoneybird(max_requests=MAX_REQUESTS, window=WINDOW) as ours_mb,
+            FakeMoneybird(max_requests=MAX_REQUESTS, window=WINDOW) as base_mb,
+        ):
+            fake_ccv.page_size = 100
+            _fill(ours_mb, fake_ccv)
+            _fill(base_mb)
+            connection_id = self._committed_connection(fake_ccv, ours_mb)
+            try:
+                stats = {"runs": 0, "requests": 0}
+                lock = threading.Lock()
+                started = time.perf_counter()
+                workers = [
+                    threading.Thread(
+                        target=_worker, args=(self.registry, connection_id, stats, lock)
+                    )
+                    for _ in range(WORKERS)
+                ]
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    worker.join(timeout=600)
+                ours_seconds = time.perf_counter() - started
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    payments = env["ccv.payment"].search(
+                        [("connection_id", "=", connection_id)]
+                    )
+                    ours_done = len(payments.filtered(lambda p: p.state == "done"))
+                    ours_errors = len(payments.filtered(lambda p: p.state == "error"))
+            finally:
+                self._drop(connection_id)
             ours_requests = ours_mb.api_requests + ours_mb.rate_limited
-            ours_exhausted = len(
-                payments.filtered(lambda p: p.error_code == "temporary")
-            )
-            ours_done = len(payments.filtered(lambda p: p.state == "done"))
+            ours_exhausted = ours_errors
 
             started = time.perf_counter()
             base_exhausted = _baseline(
@@ -147,13 +193,13 @@ class BenchCcvMoneybirdSync(TransactionCase):
         base_per_payment = base_requests / PAYMENTS
         print()
         print(
-            f"ccv_moneybird_sync: {PAYMENTS} payments, "
-            f"Moneybird limit {MAX_REQUESTS} per {WINDOW}s, {runs} cron runs"
+            f"ccv_moneybird_sync: {PAYMENTS} payments, {WORKERS} workers, Moneybird "
+            f"limit {MAX_REQUESTS} per {WINDOW}s, {stats['runs']} runs"
         )
         print(
             f"  ours:     {ours_done} done, {ours_requests} Moneybird requests "
             f"({per_payment:.3f}/payment), {ours_mb.rate_limited} answered 429, "
-            f"{ours_exhausted} exhausted, {ours_mb.duplicates()} duplicates, "
+            f"{ours_exhausted} in errors, {ours_mb.duplicates()} duplicates, "
             f"{ours_seconds:.1f}s"
         )
         print(
@@ -167,6 +213,9 @@ class BenchCcvMoneybirdSync(TransactionCase):
             f"time {ours_seconds / base_seconds:.2f}"
         )
         self.assertEqual(ours_done, PAYMENTS)
+        # goal 1.05 (printed above); every new rate window re-reads the open
+        # invoices in pages, which costs about 1 request per 100 open invoices
         self.assertLessEqual(per_payment, 1.1)
         self.assertEqual(ours_exhausted, 0)
+        self.assertEqual(ours_mb.rate_limited, 0)
         self.assertEqual(ours_mb.duplicates(), 0)

@@ -6,7 +6,7 @@ Split by job: this file holds what is shared (company, dashboard counts, tabs),
 """
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.translate import LazyGettext
 
 
@@ -90,6 +90,21 @@ class CcvMoneybirdConnection(models.Model):
             connection.open_count = counts.get((connection.id, "open"), 0)
             connection.done_count = counts.get((connection.id, "done"), 0)
             connection.error_count = counts.get((connection.id, "error"), 0)
+
+    def _check_group(self, group):
+        """A refusal in one plain sentence that says who can do it."""
+        if self.env.su or self.env.user.has_group(group):
+            return
+        who = {
+            "base.group_system": self.env._(
+                "Only a system administrator can connect CCV or Moneybird."
+            ),
+            "account.group_account_manager": self.env._(
+                "Only an accounting manager can do this; ask them to fetch the "
+                "payments or change the connection."
+            ),
+        }
+        raise AccessError(who[group])
 
     def _action_payments(self, state, name):
         self.ensure_one()

@@ -83,6 +83,7 @@ class CcvMoneybirdConnection(models.Model):
     def action_test_ccv(self):
         """Test call to CCV; the dot turns green when the key is accepted."""
         self.ensure_one()
+        self._check_group("base.group_system")
         try:
             methods = self._ccv_client().test_connection()
         except (CcvAuthError, ApiError, ValueError) as exc:

@@ -124,6 +124,7 @@ class CcvMoneybirdConnection(models.Model):
     def action_connect_moneybird(self):
         """Start OAuth2: send the browser to Moneybird's authorize page."""
         self.ensure_one()
+        self._check_group("base.group_system")
         conn = self.sudo()  # sudo: the OAuth state and client id are system-only fields
         if not conn.moneybird_client_id or not conn.moneybird_client_secret:
             raise UserError(
@@ -138,6 +139,7 @@ class CcvMoneybirdConnection(models.Model):
 
     def action_refresh_moneybird_accounts(self):
         self.ensure_one()
+        self._check_group("account.group_account_manager")
         self._load_financial_accounts()
         return notify(
             self.env._("Moneybird accounts read"),

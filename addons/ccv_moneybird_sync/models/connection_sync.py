@@ -36,6 +36,7 @@ class CcvMoneybirdConnection(models.Model):
 
     def action_fetch_now(self):
         self.ensure_one()
+        self._check_group("account.group_account_manager")
         self._fetch_new_payments()
         self._process_ready_payments()
         return notify(

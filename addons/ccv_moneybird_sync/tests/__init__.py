@@ -3,3 +3,5 @@ from . import test_clients
 from . import test_http
 from . import test_sync
 from . import test_languages
+from . import test_access
+from . import test_protocol

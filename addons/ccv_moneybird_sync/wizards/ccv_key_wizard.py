@@ -14,5 +14,6 @@ class CcvKeyWizard(models.TransientModel):
 
     def action_connect(self):
         self.ensure_one()
+        self.connection_id._check_group("base.group_system")
         self.connection_id.ccv_api_key = self.api_key.strip()
         return self.connection_id.action_test_ccv()
