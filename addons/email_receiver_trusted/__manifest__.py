@@ -19,4 +19,9 @@
         "views/email_receiver_trusted_menus.xml",
     ],
     "demo": ["demo/email_receiver_trusted_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "email_receiver_trusted/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -3,3 +3,4 @@ from . import email_receiver_log
 from . import account_move
 from . import res_partner
 from . import ir_attachment
+from . import email_receiver_document

@@ -1,11 +1,10 @@
-import hashlib
 import logging
 import secrets
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.mail import email_normalize
 
 from ..trust import (
@@ -20,15 +19,15 @@ from .email_receiver_log import LOG_REASONS, RECEIVER_LOG_KEY
 
 _logger = logging.getLogger(__name__)
 
-STATES = [("draft", "Draft"), ("active", "Active"), ("inactive", "Inactive")]
+# The product document's status names ("Gemaakt concept", "Actief").
+STATES = [("draft", "Created draft"), ("active", "Active"), ("inactive", "Inactive")]
 WHITELIST_TYPES = [
     ("domain", "Domain"),
     ("email", "Email address"),
     ("verified_users", "Verified users"),
 ]
-# Extensions of the documents a supplier sends; used to tell an invoice
-# attachment from a logo in the signature when looking for duplicates.
-DOCUMENT_EXTENSIONS = (".pdf", ".xml")
+MANAGER_GROUP = "account.group_account_manager"
+BOOKKEEPER_GROUP = "account.group_account_invoice"
 AUTHSERV_PARAM = "email_receiver_trusted.authserv_ids"
 
 
@@ -77,13 +76,20 @@ class EmailReceiver(models.Model):
         tracking=True,
     )
     contact_email = fields.Char(
+        string="Contact email address",
         required=True,
         tracking=True,
         help="Receives the invitation and any rejection notices. Need not be the "
         "sending address.",
     )
     whitelist_type = fields.Selection(
-        WHITELIST_TYPES, required=True, default="domain", tracking=True
+        WHITELIST_TYPES,
+        string="Trusted sender type",
+        required=True,
+        default="domain",
+        tracking=True,
+        help="Who may send: everyone of a domain, one email address, or the "
+        "verified users (the company's own users).",
     )
     whitelist_value = fields.Char(
         string="Trusted domain or address",
@@ -91,17 +97,17 @@ class EmailReceiver(models.Model):
         help="A domain without '@' (example.nl) or one email address.",
     )
     notify_members = fields.Boolean(
-        string="Notify members",
+        string="Notify of receipt by email",
         help="Mail the company's accounting users when this supplier sent an invoice.",
     )
     tls_only = fields.Boolean(
-        string="Accept only mail sent over TLS",
+        string="Accept only secure mail sent over SSL or TLS",
         tracking=True,
         help="Switches on by itself when the first accepted mail arrives over TLS; "
         "from then on mail without TLS is refused.",
     )
     auto_send_xml = fields.Boolean(
-        string="Send the XML invoice on automatically",
+        string="Send the XML invoice automatically",
         help="Mail the UBL/XML e-invoice of each accepted bill to the destination "
         "address, e.g. the inbox of your bookkeeping package.",
     )
@@ -208,7 +214,20 @@ class EmailReceiver(models.Model):
                 )
         return res
 
+    def _check_manager(self):
+        """Receivers are set up by accounting administrators; bookkeepers
+        read them and their log. One plain sentence instead of the ORM's
+        access error on a field they never touched."""
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only an accounting administrator can change the status of a "
+                    "trusted sender; ask one to do it."
+                )
+            )
+
     def action_activate(self):
+        self._check_manager()
         for receiver in self:
             if not receiver.alias_email:
                 raise UserError(
@@ -223,24 +242,39 @@ class EmailReceiver(models.Model):
         return True
 
     def action_deactivate(self):
+        self._check_manager()
         self.state = "inactive"
         return True
 
     def action_reset_draft(self):
+        self._check_manager()
         self.state = "draft"
         return True
 
     def action_send_invitation(self):
+        """Bookkeepers invite their suppliers (product document), yet only
+        read receivers: their right is checked here, then the mail and the
+        note on the receiver are written as superuser."""
         self.ensure_one()
+        self.check_access("read")
+        if not self.env.su and not self.env.user.has_group(BOOKKEEPER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only users with Invoicing rights can invite a supplier; ask "
+                    "your accounting administrator."
+                )
+            )
         if not self.alias_email:
             raise UserError(
                 self.env._("This receiver has no receiving address to invite to.")
             )
+        receiver = self.sudo()
         template = self.env.ref("email_receiver_trusted.mail_template_invitation")
-        template.send_mail(self.id)
-        self.message_post(
-            body=self.env._("Invitation sent to %s.", self.contact_email),
+        template.sudo().send_mail(receiver.id)
+        receiver.message_post(
+            body=self.env._("Invitation sent to %s.", receiver.contact_email),
             subtype_xmlid="mail.mt_note",
+            author_id=self.env.user.partner_id.id,
         )
         return True
 
@@ -351,53 +385,6 @@ class EmailReceiver(models.Model):
         auth_results = parse_authentication_results(headers, self._authserv_ids())
         return decide(self._trust_policy(), from_header, tls, auth_results)
 
-    @api.model
-    def _attachment_checksums(self, message_dict):
-        """sha1 of the attached documents, as ir.attachment stores them."""
-        attachments = message_dict.get("attachments") or []
-        documents = [
-            a
-            for a in attachments
-            if (a.fname or "").lower().endswith(DOCUMENT_EXTENSIONS)
-        ] or attachments
-        checksums = set()
-        for attachment in documents:
-            content = attachment.content
-            if isinstance(content, str):
-                content = content.encode()
-            checksums.add(hashlib.sha1(content or b"").hexdigest())
-        return checksums
-
-    def _find_duplicate_bill(self, message_dict):
-        """The bill of this receiver's company that already holds every
-        document of this mail, if any: one query on the indexed checksum."""
-        self.ensure_one()
-        checksums = self._attachment_checksums(message_dict)
-        if not checksums:
-            return self.env["account.move"]
-        # Attachments take the company of the gateway's user; the bill's
-        # company is the one that counts.
-        company_bills = (
-            self.env["account.move"]
-            .sudo()
-            ._search([("company_id", "=", self.company_id.id)])
-        )
-        found = (
-            self.env["ir.attachment"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("checksum", "in", list(checksums)),
-                    ("res_model", "=", "account.move"),
-                    ("res_id", "in", company_bills),
-                ],
-                ["checksum", "res_id"],
-            )
-        )
-        if set(found.mapped("checksum")) != checksums:
-            return self.env["account.move"]
-        return self.env["account.move"].sudo().browse(found[0].res_id)
-
     def _route_incoming(self, message, message_dict, route):
         """Decide on a mail sent to this receiver at routing time. Returns the
         route to follow (a bill is created) or None (refused: logged, nothing
@@ -420,13 +407,18 @@ class EmailReceiver(models.Model):
             "tls": decision.tls,
         }
         if decision.accepted:
-            duplicate = self._find_duplicate_bill(message_dict)
+            documents = self.env["email.receiver.document"].sudo()
+            checksums = documents._checksums(message_dict)
+            duplicate = documents._find_bill(self.company_id, checksums)
             if duplicate:
                 self._log_refused(values, REASON_DUPLICATE, move_id=duplicate.id)
                 return None
             if not message_dict.get("attachments"):
                 self._log_refused(values, "no_attachment")._send_rejection_notice()
                 return None
+            # The same documents mailed at the same moment make one bill: the
+            # other mail waits here and is retried as a duplicate.
+            documents._claim(self.company_id, checksums)
             self._switch_tls_on(decision)
             values["document_names"] = ", ".join(
                 a.fname for a in message_dict["attachments"] if a.fname

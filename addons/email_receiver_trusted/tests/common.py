@@ -7,10 +7,46 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from odoo.fields import Datetime
-from odoo.tests import TransactionCase
+from odoo.tests import TransactionCase, new_test_user
 
 DATA = Path(__file__).parent / "data"
 OUR_MX = "mx.ourcompany.test"
+
+
+def load_dutch(env):
+    """Dutch active with this addon's terms, also in a fresh database where
+    Odoo's runner installed the addon without any language."""
+    env["res.lang"]._activate_lang("nl_NL")
+    env["ir.module.module"]._load_module_terms(
+        ["email_receiver_trusted"], ["nl_NL"], overwrite=True
+    )
+
+
+def make_users(env, prefix="erc"):
+    """The users of a plain Community install the product document names:
+    a bookkeeper (Invoicing rights), an accounting administrator and a
+    system administrator."""
+    return (
+        new_test_user(
+            env,
+            login=f"{prefix}_bookkeeper",
+            name="Boekhouder Bea",
+            email=f"{prefix}.bookkeeper@ourcompany.test",
+            groups="base.group_user,account.group_account_invoice",
+        ),
+        new_test_user(
+            env,
+            login=f"{prefix}_manager",
+            name="Beheerder Boekhouding",
+            groups="account.group_account_manager",
+        ),
+        new_test_user(
+            env,
+            login=f"{prefix}_admin",
+            name="Systeembeheerder",
+            groups="base.group_system,account.group_account_manager",
+        ),
+    )
 
 
 def make_pdf(text):

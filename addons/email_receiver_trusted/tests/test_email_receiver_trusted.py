@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
-from .common import EmailReceiverCase, build_mail
+from .common import EmailReceiverCase, build_mail, load_dutch, make_users
 
 
 @tagged("post_install", "-at_install")
@@ -11,11 +11,8 @@ class TestEmailReceiverAccess(EmailReceiverCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="email_receiver_trusted_accountant",
-            groups="account.group_account_invoice",
-        )
+        load_dutch(cls.env)
+        cls.accountant, cls.manager, cls.admin = make_users(cls.env)
         cls.employee = new_test_user(
             cls.env, login="email_receiver_trusted_employee", groups="base.group_user"
         )
@@ -38,11 +35,59 @@ class TestEmailReceiverAccess(EmailReceiverCase):
             }
         )
 
-    def test_accountant_sees_menu_in_dutch(self):
-        menu = self.env.ref("email_receiver_trusted.email_receiver_trusted_menu")
+    def test_bookkeeper_reaches_receivers_and_log_in_dutch(self):
+        """Under Facturatie → Leveranciers, not the administrators' Configuratie."""
         visible = self.env["ir.ui.menu"].with_user(self.accountant)._visible_menu_ids()
-        self.assertIn(menu.id, visible)
-        self.assertEqual(menu.with_context(lang="nl_NL").name, "E-mailontvangers")
+        for xmlid, dutch in (
+            ("email_receiver_trusted_menu", "Vertrouwde afzenders"),
+            ("email_receiver_log_menu", "Ontvangen e-mail"),
+        ):
+            menu = self.env.ref(f"email_receiver_trusted.{xmlid}")
+            self.assertIn(menu.id, visible)
+            self.assertIn(menu.parent_id.id, visible)
+            self.assertEqual(menu.with_context(lang="nl_NL").name, dutch)
+            self.assertNotEqual(
+                menu.parent_id, self.env.ref("account.menu_finance_configuration")
+            )
+        self.process(build_mail("invoices@supplier.nl", self.receiver.alias_email))
+        receiver = self.receiver.with_user(self.accountant)
+        action = receiver.action_open_logs()
+        logs = self.env["email.receiver.log"].with_user(self.accountant)
+        found = logs.search(action["domain"])
+        self.assertEqual(found.mapped("state"), ["accepted"])
+        self.assertEqual(
+            found.move_id.with_user(self.accountant).partner_id, self.supplier
+        )
+        action = receiver.action_open_bills()
+        bills = (
+            self.env["account.move"].with_user(self.accountant).search(action["domain"])
+        )
+        self.assertEqual(bills, found.move_id)
+
+    def test_bookkeeper_invites_the_supplier(self):
+        receiver = self.receiver.with_user(self.accountant)
+        receiver.action_send_invitation()
+        self.assertEqual(len(self.mails_to("contact@supplier.nl")), 1)
+        note = self.receiver.message_ids[0]
+        self.assertIn("contact@supplier.nl", note.body)
+        self.assertEqual(note.author_id, self.accountant.partner_id)
+
+    def test_status_is_changed_by_an_accounting_administrator_only(self):
+        receiver = self.receiver.with_user(self.accountant).with_context(lang="nl_NL")
+        for action in ("action_deactivate", "action_reset_draft", "action_activate"):
+            with self.assertRaisesRegex(
+                AccessError, "^Alleen een beheerder van de boekhouding kan de status"
+            ):
+                getattr(receiver, action)()
+        self.assertEqual(self.receiver.state, "active")
+        for user in (self.manager, self.admin):
+            receiver = self.receiver.with_user(user)
+            receiver.action_deactivate()
+            self.assertEqual(self.receiver.state, "inactive")
+            receiver.action_reset_draft()
+            self.assertEqual(self.receiver.state, "draft")
+            receiver.action_activate()
+            self.assertEqual(self.receiver.state, "active")
 
     def test_employee_without_accounting_rights_cannot_read(self):
         menu = self.env.ref("email_receiver_trusted.email_receiver_trusted_menu")
@@ -50,6 +95,8 @@ class TestEmailReceiverAccess(EmailReceiverCase):
         self.assertNotIn(menu.id, visible)
         with self.assertRaises(AccessError):
             self.receiver.with_user(self.employee).read(["alias_email"])
+        with self.assertRaises(AccessError):
+            self.receiver.with_user(self.employee).action_send_invitation()
 
     def test_records_of_other_companies_are_hidden(self):
         found = self.env["email.receiver"].with_user(self.accountant).search([])
@@ -114,11 +161,7 @@ class TestEmailReceiverAccess(EmailReceiverCase):
         )
 
     def test_manager_creates_receiver_in_the_form(self):
-        manager = new_test_user(
-            self.env,
-            login="erc_manager",
-            groups="account.group_account_manager",
-        )
+        manager = self.manager
         form = Form(self.env["email.receiver"].with_user(manager))
         self.assertEqual(form.company_id, self.company)
         self.assertEqual(form.journal_id.type, "purchase")
@@ -138,11 +181,7 @@ class TestEmailReceiverAccess(EmailReceiverCase):
         self.assertIn("Invitation sent", receiver.message_ids[0].body)
 
     def test_company_choice_limited_to_own_companies(self):
-        manager = new_test_user(
-            self.env,
-            login="erc_manager_own",
-            groups="account.group_account_manager",
-        )
+        manager = self.manager
         field = (
             self.env["email.receiver"]
             .with_user(manager)

@@ -5,7 +5,7 @@ import logging
 
 from odoo.tests import new_test_user, tagged
 
-from .common import EmailReceiverCase, build_mail
+from .common import EmailReceiverCase, build_mail, load_dutch
 
 DMARC_FAIL = (
     "dmarc=fail (p=reject) header.from=supplier.nl; spf=fail smtp.mailfrom=supplier.nl"
@@ -170,12 +170,16 @@ class TestGateway(EmailReceiverCase):
         self.assertEqual(len(self.bills()), 1)
 
     def test_notice_in_the_suppliers_language(self):
-        self.supplier.lang = "nl_NL"
+        load_dutch(self.env)
+        self.supplier.write({"lang": "nl_NL", "tz": "Europe/Amsterdam"})
         self.receiver.tls_only = True
         self.send(tls=False)
         notice = self.mails_to("contact@supplier.nl")
         self.assertIn("is niet verwerkt", notice.subject)
         self.assertIn("Verzonden zonder TLS", notice.body_html)
+        # The date as the Dutch read it (30-11-2026 14:05), never ISO.
+        self.assertRegex(notice.body_html, r"\b\d{2}-\d{2}-\d{4} \d{2}:\d{2}\b")
+        self.assertNotRegex(notice.body_html, r"\d{4}-\d{2}-\d{2}")
 
     def test_tls_switches_on_after_first_tls_mail(self):
         self.assertFalse(self.receiver.tls_only)

@@ -1,8 +1,9 @@
 """The sender-trust decision on raw headers, without the ORM."""
 
 import json
-import unittest
 from email import message_from_bytes, policy
+
+from odoo.tests import BaseCase
 
 from ..trust import (
     REASON_DMARC,
@@ -26,7 +27,7 @@ def _headers(name):
     return [(key, str(value)) for key, value in message.items()]
 
 
-class TestHeaderGoldenFiles(unittest.TestCase):
+class TestHeaderGoldenFiles(BaseCase):
     def test_golden_headers(self):
         expected = json.loads((DATA / "headers" / "expected.json").read_text())
         for name, wanted in expected.items():
@@ -59,7 +60,7 @@ class TestHeaderGoldenFiles(unittest.TestCase):
         self.assertEqual(results[0].authserv_id, "mx.ourcompany.test")
 
 
-class TestWhitelist(unittest.TestCase):
+class TestWhitelist(BaseCase):
     def test_domain_matches_itself_case_insensitively(self):
         policy_ = Policy(
             active=True, whitelist_type="domain", whitelist_value="Supplier.NL"
@@ -111,7 +112,7 @@ class TestWhitelist(unittest.TestCase):
         self.assertIsNone(sender_address(""))
 
 
-class TestDecision(unittest.TestCase):
+class TestDecision(BaseCase):
     def setUp(self):
         super().setUp()
         self.policy = Policy(

@@ -1,0 +1,155 @@
+"""The same PDF mailed several times at the same moment: one bill.
+
+Real concurrent transactions: each mail goes through Odoo's gateway
+(message_process on raw RFC 822 mail) in a cursor of its own, retried on
+serialization failures as the mailgate's XML-RPC call is (odoo.service.model.
+retrying), on a receiver committed for the test and deleted afterwards.
+"""
+
+import threading
+import uuid
+from functools import partial
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.email_receiver_trusted.models.email_receiver_document import (
+    EmailReceiverDocument,
+)
+
+from .common import build_mail, make_pdf
+
+MAILS = 6
+# Every wait of these tests is bounded.
+TIMEOUT = 60
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDuplicates(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].search([], order="id", limit=1)
+            cls.created_alias_domain = None
+            if not company.alias_domain_id:
+                cls.created_alias_domain = env["mail.alias.domain"].create(
+                    {"name": "concurrency.ourcompany.test"}
+                )
+                company.alias_domain_id = cls.created_alias_domain
+            supplier = env["res.partner"].create(
+                {"name": "Gelijktijdig Leverancier BV", "email": "factuur@tegelijk.nl"}
+            )
+            receiver = env["email.receiver"].create(
+                {
+                    "company_id": company.id,
+                    "partner_id": supplier.id,
+                    "contact_email": "contact@tegelijk.nl",
+                    "whitelist_type": "domain",
+                    "whitelist_value": "tegelijk.nl",
+                    "confirm_to_sender": False,
+                }
+            )
+            receiver.action_activate()
+            # A receiver that has had mail before: nothing else on the way
+            # (the alias's first-mail status, the TLS switch) makes the mails
+            # wait for each other.
+            receiver.tls_only = True
+            receiver.alias_id.alias_status = "valid"
+            cls.company_id = company.id
+            cls.supplier_id = supplier.id
+            cls.receiver_id = receiver.id
+            cls.alias_email = receiver.alias_email
+        cls.addClassCleanup(cls._delete_committed)
+
+    @classmethod
+    def _delete_committed(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            receiver = env["email.receiver"].browse(cls.receiver_id)
+            receiver.log_ids.move_id.unlink()
+            receiver.unlink()
+            env["res.partner"].browse(cls.supplier_id).unlink()
+            if cls.created_alias_domain:
+                env["res.company"].browse(cls.company_id).alias_domain_id = False
+                cls.created_alias_domain.with_env(env).unlink()
+
+    def _deliver(self, raw, results, key):
+        """One mail through the gateway in a cursor of its own, as the
+        mailgate's XML-RPC call runs it: retried, then committed."""
+        try:
+            with self.registry.cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '60s'")
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                retrying(partial(env["mail.thread"].message_process, None, raw), env)
+            results[key] = "ok"
+        except Exception as error:  # noqa: BLE001 (the test asserts on it)
+            results[key] = repr(error)
+
+    def _committed_logs(self, message_ids):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            logs = env["email.receiver.log"].search([("message_id", "in", message_ids)])
+            return [
+                (log.message_id, log.state, log.reason, log.move_id.id) for log in logs
+            ]
+
+    def test_same_pdf_mailed_six_times_at_once_makes_one_bill(self):
+        pdf = make_pdf(f"Factuur {uuid.uuid4().hex}")
+        message_ids = [f"<{uuid.uuid4().hex}@tegelijk.nl>" for _n in range(MAILS)]
+        mails = [
+            build_mail(
+                "Leverancier <factuur@tegelijk.nl>",
+                self.alias_email,
+                subject="Factuur 2026-0042",
+                attachments=[("factuur-2026-0042.pdf", pdf)],
+                message_id=message_id,
+            )
+            for message_id in message_ids
+        ]
+        # Every mail has looked for an earlier bill (and found none) before
+        # any of them goes on: the moment two servers deliver at once.
+        all_checked = threading.Barrier(MAILS, timeout=TIMEOUT)
+        checked = threading.local()
+        find_bill = EmailReceiverDocument._find_bill
+
+        def find_bill_together(documents, company, checksums):
+            bill = find_bill(documents, company, checksums)
+            if not getattr(checked, "once", False):
+                checked.once = True
+                all_checked.wait()
+            return bill
+
+        results = {}
+        with patch.object(EmailReceiverDocument, "_find_bill", find_bill_together):
+            threads = [
+                threading.Thread(target=self._deliver, args=(mail, results, n))
+                for n, mail in enumerate(mails)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(TIMEOUT)
+                self.assertFalse(thread.is_alive(), "a mail was not processed")
+        self.assertFalse(all_checked.broken, "the mails did not overlap")
+        # No mail lost: each was processed, none ended in an error.
+        self.assertEqual(results, dict.fromkeys(range(MAILS), "ok"))
+        logs = self._committed_logs(message_ids)
+        self.assertEqual(sorted(log[0] for log in logs), sorted(message_ids))
+        accepted = [log for log in logs if log[1] == "accepted"]
+        duplicates = [log for log in logs if log[1:3] == ("refused", "duplicate")]
+        self.assertEqual(len(accepted), 1, logs)
+        self.assertEqual(len(duplicates), MAILS - 1, logs)
+        bill_id = accepted[0][3]
+        # Each duplicate names the one bill that holds the PDF.
+        self.assertEqual({log[3] for log in duplicates}, {bill_id})
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            bills = env["account.move"].search([("partner_id", "=", self.supplier_id)])
+            self.assertEqual(bills.ids, [bill_id])
+            self.assertEqual(
+                bills.attachment_ids.mapped("name"), ["factuur-2026-0042.pdf"]
+            )
