@@ -196,6 +196,12 @@ def main():
         work_start = time.time()
         sc.make_crons_due(admin, crons)
 
+        # A receiver in use: its alias was used before. (Odoo writes the alias's
+        # status on its first mail; six first mails at once would be serialised
+        # by that write alone.)
+        sc.deliver_mail(
+            admin, sc.duplicate_mails(address, sc.make_pdf("Eerste factuur"), 1)[0]
+        )
         pdf = sc.make_pdf(f"Factuur REL-1 {work_start}")
         say(f"delivering {args.mails} mails with one PDF through both servers at once")
         outcomes = deliver_concurrently(
@@ -281,10 +287,15 @@ def main():
         )
         wait_text = f"{worst:.0f} s over {len(waits)} task(s) running at the kill"
         if not_back:
-            wait_text += (
-                f"; {not_back} of them not done {end_time - kill_time:.0f} s "
-                "after the kill"
+            wait_text = (
+                f"more than {end_time - kill_time:.0f} s: {not_back} of the "
+                f"{len(waits)} task(s) running at the kill were not done at the end"
             )
+        unrecorded = len(
+            {t["record_name"] for t in tasks if t["state"] != sc.CONNECTOR_DONE}
+            & booked_refs
+        )
+        print(f"booked in the package, not (yet) done in Odoo: {unrecorded}")
         print(f"worst wait for a dead worker's task: {wait_text}")
         print(
             f"MT940 file: {mt940_state}, {mt940_lines} statement lines "

@@ -30,16 +30,16 @@ MT940_CRON = "bank_mt940_reconcile.ir_cron_process_mt940_files"
 
 def make_crons_due(rpc, cron_ids):
     """Make the crons due now; the servers run with ODOO_NOTIFY_CRON_CHANGES=1,
-    so the cron workers are woken at once. A cron already due (waiting or
-    running) is left alone: Odoo refuses to write a running cron."""
+    so writing ``nextcall`` wakes the cron workers at once (without it, an idle
+    worker looks again only after up to 70 s). Odoo refuses to write a cron
+    that is running (a "Record cannot be modified right now" warning in the
+    server's log): it is busy anyway."""
     now = _now()
-    for cron in rpc("ir.cron", "read", cron_ids, ["nextcall"]):
-        if cron["nextcall"] <= now:
-            continue
+    for cron_id in cron_ids:
         try:
-            rpc("ir.cron", "write", [cron["id"]], {"nextcall": now})
+            rpc("ir.cron", "write", [cron_id], {"nextcall": now})
         except xmlrpc.client.Fault:
-            continue  # it started meanwhile
+            continue
 
 
 def _now():
@@ -275,14 +275,14 @@ def make_pdf(text):
     return out
 
 
-def duplicate_mails(address, pdf, count):
+def duplicate_mails(address, pdf, count, subject="Factuur REL-1"):
     """``count`` raw mails, each its own Message-ID, all carrying ``pdf``."""
     mails = []
     for index in range(count):
         msg = EmailMessage()
         msg["From"] = f"Facturen <facturen@{SUPPLIER_DOMAIN}>"
         msg["To"] = address
-        msg["Subject"] = f"Factuur REL-1 (verzending {index + 1})"
+        msg["Subject"] = f"{subject} (verzending {index + 1})"
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = f"<{uuid.uuid4().hex}@{SUPPLIER_DOMAIN}>"
         msg.set_content("Beste klant,\n\nIn de bijlage vind je onze factuur.\n")
