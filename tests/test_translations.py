@@ -101,7 +101,6 @@ class TestDutchTranslations(TransactionCase):
 # log) and the function giving their templates in the user's language.
 CLIENT_MESSAGES = {
     "accounting_connector": ("backends.base", "models.accounting_task"),
-    "sftp_export": ("services.sftp_client", "models.sftp_export_server"),
 }
 
 
