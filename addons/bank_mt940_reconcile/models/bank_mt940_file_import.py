@@ -155,7 +155,7 @@ class BankMt940File(models.Model):
         targets = self._check_statements(statements)
         # (transaction, journal, currency): each statement to its own journal.
         items = [
-            (transaction, *target)
+            (transaction, *target, statement)
             for statement, target in zip(statements, targets, strict=True)
             for transaction in statement.transactions
         ]
@@ -199,6 +199,8 @@ class BankMt940File(models.Model):
             if planned:
                 line_vals.append(planned[0])
                 plans.append(planned[1])
+        if context["import_debits"]:
+            self._link_statements(chunk, line_vals)
         lines = self.env["account.bank.statement.line"].create(line_vals)
         self._reconcile_all(lines, plans)
         self.write(
@@ -207,6 +209,32 @@ class BankMt940File(models.Model):
                 "done_count": start + len(chunk),
             }
         )
+
+    def _link_statements(self, chunk, line_vals):
+        """With debits imported too, the lines belong to real bank statements
+        with the bank's balances, as Odoo's own statement import makes them
+        (found again by reference when a statement spans several chunks)."""
+        Statement = self.env["account.bank.statement"]
+        by_import_id = {vals["unique_import_id"]: vals for vals in line_vals}
+        found = {}
+        for transaction, _journal, _currency, statement in chunk:
+            vals = by_import_id.get(transaction.import_id)
+            if not vals:
+                continue
+            reference = f"MT940 {self.id}: {statement.reference} {statement.number}"
+            if reference not in found:
+                found[reference] = Statement.search(
+                    [("reference", "=", reference)], limit=1
+                ) or Statement.create(
+                    {
+                        "name": statement.number or statement.reference,
+                        "reference": reference,
+                        "date": statement.closing_date,
+                        "balance_start": float(statement.opening_balance),
+                        "balance_end_real": float(statement.closing_balance),
+                    }
+                )
+            vals["statement_id"] = found[reference].id
 
     def _check_statements(self, statements):
         """The journal and currency of each statement, or a refusal that names

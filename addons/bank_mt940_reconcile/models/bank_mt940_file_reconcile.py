@@ -31,7 +31,7 @@ class BankMt940File(models.Model):
 
     def _plan_transaction(self, item, log, existing, context):
         """Statement line values and reconciliation plan, or None when skipped."""
-        transaction, journal, currency = item
+        transaction, journal, currency = item[:3]
         if transaction.import_id in existing:
             log.update(
                 status="duplicate",

@@ -23,10 +23,23 @@ def ensure_chart(env, company):
     """Odoo's runner starts from a database without a chart of accounts (and
     without l10n_nl): give the company Odoo's generic one when it has none."""
     if not company.chart_template:
-        company.currency_id = env.ref("base.EUR")
         env["account.chart.template"].try_loading(
             "generic_coa", company=company, install_demo=False
         )
+    eur = env.ref("base.EUR")
+    if company.currency_id != eur and not company._existing_accounting():
+        # The generic chart is in USD; Dutch bank files are in euros.
+        eur.active = True
+        company.currency_id = eur
+
+
+def activate_dutch(env):
+    """The bookkeepers' language with this addon's Dutch; Odoo's runner starts
+    without it (activating a language alone loads no translations)."""
+    env["res.lang"]._activate_lang("nl_NL")
+    env["ir.module.module"].search(
+        [("name", "=", "bank_mt940_reconcile")]
+    )._update_translations(["nl_NL"])
 
 
 class Mt940Common(TransactionCase):
@@ -35,8 +48,7 @@ class Mt940Common(TransactionCase):
         super().setUpClass()
         cls.company = cls.env.company
         ensure_chart(cls.env, cls.company)
-        # The bookkeepers' language; Odoo's runner starts without it.
-        cls.env["res.lang"]._activate_lang("nl_NL")
+        activate_dutch(cls.env)
         cls.eur = cls.env.ref("base.EUR")
         cls.bank_account = cls.env["res.partner.bank"].create(
             {"acc_number": BANK_IBAN, "partner_id": cls.company.partner_id.id}

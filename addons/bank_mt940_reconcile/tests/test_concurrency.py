@@ -13,6 +13,7 @@ from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
+from odoo.orm.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
@@ -20,7 +21,7 @@ from odoo.tools import SQL
 from odoo.addons.bank_mt940_reconcile.models import bank_mt940_file_import
 from odoo.addons.base.models.ir_cron import IrCron
 
-from .common import build_mt940, ensure_chart
+from .common import activate_dutch, build_mt940, ensure_chart
 
 # Not used by any other test or demo record.
 IBAN = "NL07INGB0009400940"
@@ -64,7 +65,7 @@ class TestConcurrentSessions(TransactionCase):
                 }
             )
             # Other users read the progress in Dutch too.
-            env["res.lang"]._activate_lang("nl_NL")
+            activate_dutch(env)
             cls.company_id = company.id
             cls.journal_id = journal.id
             cls.bank_id = bank.id
@@ -81,6 +82,21 @@ class TestConcurrentSessions(TransactionCase):
         super().setUp()
         self._delete_files_and_lines()  # left by a run that was killed
         self.addCleanup(self._delete_files_and_lines)
+        self._let_sessions_make_environments()
+
+    def _let_sessions_make_environments(self):
+        """Odoo's runner (odoo-bin --test-enable) runs the tests while holding
+        Registry._lock (odoo/service/server.py, run()); a session's thread
+        needs that lock to make its first Environment (Registry(dbname)), and
+        would wait for the end of the test run. Release it for the test (this
+        thread owns it) and take it back afterwards; under pytest-odoo nobody
+        holds it and this does nothing."""
+        lock = Registry._lock
+        held = 0
+        while getattr(lock, "_is_owned", lambda: False)():
+            lock.release()
+            held += 1
+        self.addCleanup(lambda: [lock.acquire() for _ in range(held)])
 
     def _delete_files_and_lines(self):
         with self.registry.cursor() as cr:

@@ -250,6 +250,36 @@ class TestProcessing(Mt940Common):
         self.assertEqual(self.logs(month, "duplicate").message, NOT_IMPORTED)
         self.assertEqual(invoice.payment_state, "paid")
 
+    def test_debits_on_make_real_bank_statements_with_the_banks_balances(self):
+        self.company.mt940_import_debits = True
+        data = build_mt940(
+            [{"amount": 100, "remi": "a"}, {"amount": -30, "remi": "huur"}],
+            opening=500,
+        ) + build_mt940(
+            [{"amount": 5, "remi": "b"}],
+            opening=570,
+            reference="P260101000000002",
+            header=False,
+        )
+        record = self.process(data)
+        self.assertEqual(record.state, "processed", record.message)
+        statements = record.statement_line_ids.statement_id.sorted("balance_start")
+        self.assertEqual(len(statements), 2)
+        self.assertEqual(
+            [
+                (s.balance_start, s.balance_end_real, len(s.line_ids))
+                for s in statements
+            ],
+            [(500, 570, 2), (570, 575, 1)],
+        )
+        self.assertTrue(all(statements.mapped("is_complete")))
+        self.assertEqual(statements.journal_id, self.journal)
+
+    def test_credits_only_make_lines_without_a_statement(self):
+        record = self.process(build_mt940([{"amount": 100, "remi": "a"}]))
+        self.assertEqual(len(record.statement_line_ids), 1)
+        self.assertFalse(record.statement_line_ids.statement_id)
+
     def test_debits_imported_as_open_lines_when_the_setting_is_on(self):
         self.company.mt940_import_debits = True
         record = self.process(self.fixture("oca-ing.940"))
@@ -309,7 +339,6 @@ class TestReconcile(Mt940Common):
         self.assertIn(": Partly paid", self.logs(record, "imported").message)
 
     def test_dutch_log_uses_the_products_words_and_decimal_commas(self):
-        self.env["res.lang"]._activate_lang("nl_NL")
         partial = self.create_invoice(200)
         over = self.create_invoice(100)
         record = self.upload(
@@ -773,7 +802,6 @@ class TestProgress(Mt940Common):
     """Large files: the cron imports them in committed chunks and resumes."""
 
     def test_progress_shows_how_far_the_file_is(self):
-        self.env["res.lang"]._activate_lang("nl_NL")
         record = self.upload(build_mt940([{"amount": 1, "remi": "x"}]))
         self.assertFalse(record.progress)
         record.write({"state": "processing", "transaction_count": 4000})
