@@ -2,7 +2,7 @@
 {
     "name": "Accounting Connector",
     "summary": "Task queue per dossier to the accounting package, with instructions",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "Dutch Accounting Suite",
     "website": "https://github.com/dutch-accounting-suite/odoo-dutch-accounting",

@@ -9,6 +9,15 @@ or raises a :class:`BackendError` whose ``kind`` tells the queue what to do:
 * ``red``: support must act (unknown or internal errors).
 """
 
+import datetime
+import html
+import re
+
+from odoo.tools.misc import format_date
+from odoo.tools.translate import LazyGettext, LazyTranslate
+
+_lt = LazyTranslate(__name__)
+
 TRANSIENT = "transient"
 ORANGE = "orange"
 RED = "red"
@@ -16,35 +25,29 @@ ERROR_KINDS = (TRANSIENT, ORANGE, RED)
 
 # Every HTTP call of a backend gives up after this many seconds (connect and read).
 REQUEST_TIMEOUT = 30
+# what the package said is shown at most this long
+SUMMARY_LENGTH = 160
 
-# The English text of each error message (server log, ``str(error)``); the Odoo
-# side shows the same sentences translated (models/accounting_task.py
-# ``_error_templates``). ``%(answer)s`` is the package's own text, kept as sent.
-MESSAGES = {
-    "no_dossier_code": "The dossier has no dossier code.",
-    "unknown_task": "Unknown task type %(task_type)s.",
-    "incomplete_configuration": "The connector needs a URL, a database and an API key.",
-    "timeout": "The accounting package did not answer in time: %(reason)s",
-    "connection": "The accounting package cannot be reached: %(reason)s",
-    "bad_answer": "The accounting package sent no JSON: %(reason)s",
-    "unavailable": "The accounting package is unavailable (HTTP %(status)s): "
-    "%(answer)s",
-    "authentication": "The accounting package refused our API key (HTTP %(status)s).",
-    "refused": "The accounting package refused the booking: %(answer)s",
-    "unexpected": "The accounting package answered HTTP %(status)s %(name)s: "
-    "%(answer)s",
-    "unknown_dossier": "The accounting package has no dossier (company registry) "
-    "%(code)s.",
-    "duplicate_booking": "%(ref)s is already booked in the accounting package "
-    "(%(name)s).",
-    "already_booked": "%(ref)s was already booked in the accounting package "
-    "(%(name)s); it cannot be deleted there any more.",
-    "wrong_period": "The period of %(date)s is closed in the accounting package "
-    "(locked until %(lock_date)s).",
-    "unknown_journal": "The accounting package has no journal %(journal)s.",
-    "unknown_account": "The accounting package has no account %(account)s.",
-    "wrong_vat_code": "The accounting package has no VAT code %(tax)s.",
-}
+
+def summarize(text, limit=SUMMARY_LENGTH):
+    """A package's answer or a technical reason as one short line of text.
+
+    An HTML page (a web server's 404 page) is reduced to its title or its text;
+    never shown as raw HTML.
+    """
+    text = str(text or "")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    elif re.search(r"<[a-zA-Z!/][^>]*>", text):
+        text = re.sub(
+            r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL
+        )
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(html.unescape(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
 
 
 class BackendError(Exception):
@@ -52,27 +55,43 @@ class BackendError(Exception):
 
     :param code: a stable, machine-readable reason (``unknown_journal``...); the
         Odoo side turns it into the action the accountant must take
-    :param message: a text to show as it is (e.g. the package's own words); when
-        empty, ``text`` names the sentence in :data:`MESSAGES` and ``params``
-        fill it in, so that Odoo can show it in the user's language
+    :param message: the sentence for the user: a lazy translation (``_lt``)
+        with its values, shown in the reader's language, or a plain text
     :param details: values the action text may quote (a journal code...)
     """
 
     kind = RED
 
-    def __init__(
-        self, code, message=None, details=None, retry_after=None, text=None, params=None
-    ):
-        self.text = text if message is None else None
-        self.params = params or {}
-        if message is None:
-            message = MESSAGES[text] % {k: str(v) for k, v in self.params.items()}
-        super().__init__(message)
+    def __init__(self, code, message, details=None, retry_after=None):
+        # the server log reads English, whoever ran the task
+        super().__init__(
+            message._translate("en_US")
+            if isinstance(message, LazyGettext)
+            else str(message)
+        )
         self.code = code
         self.message = message
         self.details = details or {}
         # seconds the package asked us to wait (HTTP Retry-After), if any
         self.retry_after = retry_after
+
+    def text(self, env):
+        """The message in the language of ``env`` (dates in the reader's format)."""
+        message = self.message
+        if not isinstance(message, LazyGettext):
+            return str(message)
+        values = message._args  # the values of the lazy text, kept as given
+        if isinstance(values, dict) and any(
+            isinstance(value, datetime.date) for value in values.values()
+        ):
+            values = {
+                key: format_date(env, value)
+                if isinstance(value, datetime.date)
+                else value
+                for key, value in values.items()
+            }
+            return env._(message._source, **values)
+        return env._(message)
 
 
 class TransientError(BackendError):
@@ -153,7 +172,7 @@ def perform(client, request):
     code = request["dossier_code"]
     task_type = request["task_type"]
     if not code:
-        raise OfficeError("unknown_dossier", text="no_dossier_code")
+        raise OfficeError("unknown_dossier", _lt("The dossier has no dossier code."))
     if task_type == "activate_dossier":
         return client.activate_dossier(code)
     if task_type == "sync_dossier":
@@ -167,5 +186,5 @@ def perform(client, request):
             code, request["payload"], request["idempotency_key"]
         )
     raise SupportError(
-        "unknown_task", text="unknown_task", params={"task_type": task_type}
+        "unknown_task", _lt("Unknown task type %(task_type)s.", task_type=task_type)
     )

@@ -9,6 +9,7 @@ The idempotency key of a proposal is written in the entry's narration: posting
 the same key twice finds the first entry and returns it instead of booking twice.
 """
 
+import datetime
 import logging
 
 import requests
@@ -19,6 +20,8 @@ from .base import (
     OfficeError,
     SupportError,
     TransientError,
+    _lt,
+    summarize,
 )
 
 _logger = logging.getLogger(__name__)
@@ -26,6 +29,14 @@ _logger = logging.getLogger(__name__)
 KEY_MARK = "idempotency-key:"
 # Words of Odoo's lock-date errors, in the languages of our offices
 PERIOD_WORDS = ("lock date", "locked", "vergrendel", "afsluitdatum", "periode")
+# requests' errors for a URL that cannot be a web address at all
+WRONG_URL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
+# how the resolver says that a host name does not exist
+UNKNOWN_HOST_WORDS = ("failed to resolve", "name or service not known", "nodename")
 
 
 class OdooJson2Backend(AccountingBackend):
@@ -34,7 +45,8 @@ class OdooJson2Backend(AccountingBackend):
     def __init__(self, url, database, api_key, session=None, timeout=REQUEST_TIMEOUT):
         if not url or not database or not api_key:
             raise OfficeError(
-                "incomplete_configuration", text="incomplete_configuration"
+                "incomplete_configuration",
+                _lt("The connector needs a URL, a database and an API key."),
             )
         self.url = url.rstrip("/")
         self.database = database
@@ -66,23 +78,49 @@ class OdooJson2Backend(AccountingBackend):
             )
         except requests.Timeout as exc:
             raise TransientError(
-                "timeout", text="timeout", params={"reason": exc}
+                "timeout",
+                _lt(
+                    "The accounting package did not answer within %(seconds)s seconds.",
+                    seconds=self.timeout,
+                ),
+            ) from exc
+        except WRONG_URL_ERRORS as exc:
+            raise OfficeError(
+                "wrong_url",
+                _lt("The connector's URL %(url)s is not a web address.", url=self.url),
             ) from exc
         except requests.ConnectionError as exc:
+            if any(word in str(exc).lower() for word in UNKNOWN_HOST_WORDS):
+                # nobody answers for this name: a typing error in the URL
+                raise OfficeError(
+                    "wrong_url",
+                    _lt(
+                        "The server of the connector's URL %(url)s does not exist.",
+                        url=self.url,
+                    ),
+                ) from exc
             raise TransientError(
-                "connection", text="connection", params={"reason": exc}
+                "connection",
+                _lt(
+                    "The accounting package cannot be reached at %(url)s.",
+                    url=self.url,
+                ),
             ) from exc
         if response.status_code >= 400:
-            raise self._error_from_response(response)
+            raise self._error_from_response(response, self.url)
         try:
             return response.json()
         except ValueError as exc:
             raise SupportError(
-                "bad_answer", text="bad_answer", params={"reason": exc}
+                "bad_answer",
+                _lt(
+                    "The accounting package sent no JSON: %(answer)s",
+                    answer=summarize(response.text) or response.status_code,
+                ),
             ) from exc
 
     @staticmethod
-    def _error_from_response(response):
+    def _error_from_response(response, url=""):
         status = response.status_code
         try:
             payload = response.json()
@@ -91,29 +129,59 @@ class OdooJson2Backend(AccountingBackend):
         if not isinstance(payload, dict):
             payload = {}
         name = payload.get("name") or ""
-        message = payload.get("message") or response.text[:300] or str(status)
+        answer = summarize(payload.get("message") or response.text) or str(status)
         retry_after = response.headers.get("Retry-After")
         retry_after = int(retry_after) if (retry_after or "").isdigit() else None
         if status == 429 or status >= 500:
             return TransientError(
                 "unavailable",
+                _lt(
+                    "The accounting package is unavailable (HTTP %(status)s): "
+                    "%(answer)s",
+                    status=status,
+                    answer=answer,
+                ),
                 retry_after=retry_after,
-                text="unavailable",
-                params={"status": status, "answer": message},
             )
         if status in (401, 403) and "AccessError" not in name:
             return OfficeError(
-                "authentication", text="authentication", params={"status": status}
+                "authentication",
+                _lt(
+                    "The accounting package refused our API key (HTTP %(status)s).",
+                    status=status,
+                ),
+            )
+        if status in (404, 405) and not name:
+            # a web page, not Odoo's JSON-2 API: the URL is wrong
+            return OfficeError(
+                "wrong_url",
+                _lt(
+                    "There is no Odoo JSON-2 API at %(url)s (HTTP %(status)s: "
+                    "%(answer)s).",
+                    url=url,
+                    status=status,
+                    answer=answer,
+                ),
             )
         if status == 422:
             code = "refused"
-            if any(word in message.lower() for word in PERIOD_WORDS):
+            if any(word in answer.lower() for word in PERIOD_WORDS):
                 code = "wrong_period"
-            return OfficeError(code, text="refused", params={"answer": message})
+            return OfficeError(
+                code,
+                _lt(
+                    "The accounting package refused the booking: %(answer)s",
+                    answer=answer,
+                ),
+            )
         return SupportError(
             "unexpected",
-            text="unexpected",
-            params={"status": status, "name": name, "answer": message},
+            _lt(
+                "The accounting package answered HTTP %(status)s %(name)s: %(answer)s",
+                status=status,
+                name=name,
+                answer=answer,
+            ),
         )
 
     # ------------------------------------------------------------ operations
@@ -172,9 +240,12 @@ class OdooJson2Backend(AccountingBackend):
         if duplicate:
             raise OfficeError(
                 "duplicate_booking",
+                _lt(
+                    "%(ref)s is already booked in the accounting package (%(name)s).",
+                    ref=proposal["ref"],
+                    name=duplicate[0]["name"],
+                ),
                 details={"ref": proposal["ref"]},
-                text="duplicate_booking",
-                params={"ref": proposal["ref"], "name": duplicate[0]["name"]},
             )
         journal_id = self._journal(company, proposal["journal_code"])
         accounts = self._accounts(company, proposal["lines"])
@@ -222,9 +293,13 @@ class OdooJson2Backend(AccountingBackend):
         if booked:
             raise OfficeError(
                 "already_booked",
+                _lt(
+                    "%(ref)s was already booked in the accounting package "
+                    "(%(name)s); it cannot be deleted there any more.",
+                    ref=proposal["ref"],
+                    name=booked[0]["name"],
+                ),
                 details={"ref": proposal["ref"]},
-                text="already_booked",
-                params={"ref": proposal["ref"], "name": booked[0]["name"]},
             )
         self._call(
             "account.move",
@@ -249,9 +324,12 @@ class OdooJson2Backend(AccountingBackend):
         if not found:
             raise OfficeError(
                 "unknown_dossier",
+                _lt(
+                    "The accounting package has no dossier (company registry) "
+                    "%(code)s.",
+                    code=dossier_code,
+                ),
                 details={"code": dossier_code},
-                text="unknown_dossier",
-                params={"code": dossier_code},
             )
         return found[0]
 
@@ -270,16 +348,21 @@ class OdooJson2Backend(AccountingBackend):
     @staticmethod
     def _check_period(company, date):
         locks = [
-            company[field]
+            datetime.date.fromisoformat(company[field])
             for field in ("fiscalyear_lock_date", "hard_lock_date")
             if company.get(field)
         ]
+        date = datetime.date.fromisoformat(date)
         if locks and date <= max(locks):
             raise OfficeError(
                 "wrong_period",
+                _lt(
+                    "The period of %(date)s is closed in the accounting package "
+                    "(locked until %(lock_date)s).",
+                    date=date,
+                    lock_date=max(locks),
+                ),
                 details={"date": date, "lock_date": max(locks)},
-                text="wrong_period",
-                params={"date": date, "lock_date": max(locks)},
             )
 
     def _journal(self, company, code):
@@ -293,9 +376,8 @@ class OdooJson2Backend(AccountingBackend):
         if not found:
             raise OfficeError(
                 "unknown_journal",
+                _lt("The accounting package has no journal %(journal)s.", journal=code),
                 details={"journal": code},
-                text="unknown_journal",
-                params={"journal": code},
             )
         return found[0]["id"]
 
@@ -313,9 +395,11 @@ class OdooJson2Backend(AccountingBackend):
         if missing:
             raise OfficeError(
                 "unknown_account",
+                _lt(
+                    "The accounting package has no account %(account)s.",
+                    account=", ".join(missing),
+                ),
                 details={"account": ", ".join(missing)},
-                text="unknown_account",
-                params={"account": ", ".join(missing)},
             )
         return by_code
 
@@ -334,9 +418,11 @@ class OdooJson2Backend(AccountingBackend):
         if missing:
             raise OfficeError(
                 "wrong_vat_code",
+                _lt(
+                    "The accounting package has no VAT code %(tax)s.",
+                    tax=", ".join(missing),
+                ),
                 details={"tax": ", ".join(missing)},
-                text="wrong_vat_code",
-                params={"tax": ", ".join(missing)},
             )
 
     def _partner(self, company, partner):

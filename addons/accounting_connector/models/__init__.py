@@ -1,4 +1,5 @@
 from . import accounting_backend
+from . import accounting_backend_run
 from . import accounting_dossier
 from . import accounting_task
 from . import accounting_instruction

@@ -1,16 +1,11 @@
-import logging
-import threading
-import time
-import uuid
-
-import psycopg2
-
 from odoo import api, fields, models
 
-from ..backends import BACKENDS, BackendError, perform
+from ..backends import BACKENDS, BackendError
 from .accounting_task import error_text
 
-_logger = logging.getLogger(__name__)
+# Odoo stops a scheduled action after limit_time_real_cron (by default the
+# 120 s of limit_time_real, counted for all jobs of one poll): runs stay short
+MAX_RUN_SECONDS = 45
 
 
 class AccountingBackend(models.Model):
@@ -52,17 +47,21 @@ class AccountingBackend(models.Model):
         "an office with many dossiers runs more than one.",
     )
     time_budget_seconds = fields.Integer(
-        string="Time budget (seconds)",
-        default=240,
+        string="Time per run (seconds)",
+        default=20,
         required=True,
-        help="A run takes no new task once this time is spent; the next run continues.",
+        help="A run takes no new task once this time is spent and hands the rest "
+        "to the next run at once. Odoo stops a scheduled action after about a "
+        "minute, so a run stays well under that (5 to 45 seconds).",
     )
     lease_seconds = fields.Integer(
-        string="Lease (seconds)",
-        default=600,
+        string="Task claim (seconds)",
+        default=30,
         required=True,
-        help="A task whose worker did not report back within this time is "
-        "released and tried again.",
+        help="A running task is claimed for this long; the claim is renewed while "
+        "its worker is alive. When a worker stops (server restarted or killed), "
+        "another run takes the task over once the claim ran out (15 to 120 "
+        "seconds).",
     )
     max_attempts = fields.Integer(
         string="Attempts",
@@ -91,10 +90,14 @@ class AccountingBackend(models.Model):
         "CHECK(worker_count BETWEEN 1 AND 8)",
         "A connector has 1 to 8 parallel workers.",
     )
+    _run_limits = models.Constraint(
+        f"CHECK(time_budget_seconds BETWEEN 5 AND {MAX_RUN_SECONDS} "
+        "AND lease_seconds BETWEEN 15 AND 120)",
+        "A run lasts 5 to 45 seconds and a task claim 15 to 120 seconds.",
+    )
     _positive_limits = models.Constraint(
-        "CHECK(time_budget_seconds > 0 AND lease_seconds > 0 AND max_attempts > 0 "
-        "AND retry_delay_seconds >= 0)",
-        "Time budget, lease and attempts must be positive.",
+        "CHECK(max_attempts > 0 AND retry_delay_seconds >= 0)",
+        "Attempts must be positive and the retry delay not negative.",
     )
 
     @api.depends("dossier_ids")
@@ -136,15 +139,23 @@ class AccountingBackend(models.Model):
         )
 
     def action_run_now(self):
-        """Run the connector once, now (same rules as the scheduled run)."""
+        """Start the connector's scheduled run now (never inside the request)."""
         self.ensure_one()
-        # sudo: the connector carries the tasks of all its dossiers, whatever
-        # companies the clicking administrator has selected; bounded in time
-        # because it runs in the web request
-        done = self.sudo()._run(time_budget=min(self.time_budget_seconds, 60))
+        if not self.active or not self.cron_id:
+            return self._notify(
+                self.env._("Connector archived"),
+                self.env._("Restore the connector before you start a run."),
+                "warning",
+            )
+        # sudo: the connector's own scheduled action (ir.cron is system-only);
+        # only system administrators see the button (view and ACL)
+        self.cron_id.sudo()._trigger()
         return self._notify(
-            self.env._("Connector run finished"),
-            self.env._("%s task(s) handled.", done),
+            self.env._("Connector started"),
+            self.env._(
+                "The connector starts within a minute; the monitoring shows "
+                "the tasks it carries."
+            ),
             "info",
         )
 
@@ -196,130 +207,3 @@ class AccountingBackend(models.Model):
         # sudo: the worker needs the key; it is never shown or logged
         url, database, secret = self.url, self.database, self.sudo().api_key
         return lambda: backend_class(url, database, secret)
-
-    def _run(
-        self,
-        time_budget=None,
-        cursor_factory=None,
-        client_factory=None,
-        before_start=None,
-    ):
-        """Run this connector's workers in parallel until the budget is spent.
-
-        Everything the workers need is read first: they only use cursors of
-        their own, never this record's cursor.
-
-        :param cursor_factory: opens the cursor of one claim or one result
-            (default: a new cursor of the registry, committed when closed)
-        :param client_factory: makes the package client of one worker
-        :param before_start: called once the settings are read, before the
-            workers start (the cron ends its transaction there, so that no
-            snapshot stays open during the run)
-        :return: how many task attempts were carried out
-        """
-        self.ensure_one()
-        # the workers' cursors must see what this transaction prepared
-        self.env.flush_all()
-        deadline = time.monotonic() + (time_budget or self.time_budget_seconds)
-        cursor_factory = cursor_factory or self.env.registry.cursor
-        client_factory = client_factory or self._client_maker()
-        count = self.worker_count
-        lease_seconds = self.lease_seconds
-        backend_id = self.id
-        if before_start:
-            before_start()
-        args = (deadline, cursor_factory, client_factory, lease_seconds)
-        if count == 1:
-            return self._run_worker(*args)
-        results = [0] * count
-
-        def work(index):
-            results[index] = self._run_worker(*args, slot=(index, count))
-
-        threads = [
-            threading.Thread(
-                target=work, args=(i,), name=f"accounting-connector-{backend_id}-{i}"
-            )
-            for i in range(count)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sum(results)
-
-    def _run_worker(
-        self, deadline, cursor_factory, client_factory, lease_seconds, slot=(0, 1)
-    ):
-        """One worker: claim the head task of a free dossier, carry it, repeat.
-
-        Each transaction claims the next task and records the outcome of the
-        previous one (one commit per task); the package is called in between, with
-        no transaction open.
-        """
-        token = uuid.uuid4().hex
-        client = None
-        handled = 0
-        outcome = None  # (task id, result, error) still to be recorded
-        while True:
-            take_more = time.monotonic() < deadline
-            if outcome is None and not take_more:
-                break
-            request = None
-            recording = False
-            try:
-                with cursor_factory() as cr:
-                    env = self.env(cr=cr)
-                    Task = env["accounting.task"]
-                    if take_more:
-                        backend = env[self._name].browse(self.id)
-                        request = Task._claim(backend, token, lease_seconds, slot)[1]
-                    if outcome is not None:
-                        recording = True
-                        Task.browse(outcome[0])._record_result(token, *outcome[1:])
-            except psycopg2.extensions.TransactionRollbackError:
-                # Another worker changed a row under our snapshot: nothing of
-                # this transaction counts. A claim is simply tried again; a
-                # result is dropped, the worker that took the lease over reports.
-                if recording:
-                    _logger.warning(
-                        "Accounting task %s: result not recorded", outcome[0]
-                    )
-                    outcome = None
-                continue
-            finished_one = outcome is not None
-            outcome = None
-            if not request:
-                if finished_one and take_more:
-                    # the next task of the dossier just finished may be free now
-                    continue
-                break
-            result = error = None
-            try:
-                if client is None:
-                    client = client_factory()
-                result = perform(client, request)
-            except Exception as exc:  # classified when recorded, never swallowed
-                error = exc
-                if not isinstance(exc, BackendError):
-                    _logger.exception(
-                        "Accounting task %s failed unexpectedly", request["task_id"]
-                    )
-            outcome = (request["task_id"], result, error)
-            handled += 1
-        return handled
-
-    @api.model
-    def _cron_run_connectors(self, backend_ids=None):
-        """Scheduled run: each connector (or the given ones) for one time budget."""
-        domain = [("id", "in", backend_ids)] if backend_ids else []
-        backends = self.search(domain, limit=100)
-        for backend in backends:
-            # ir.cron gives no language: what the run stores (task errors,
-            # instructions) is written in the language of the connector's company
-            company = backend.company_id or self.env.company
-            lang = company.partner_id.lang or self.env.user.lang
-            handled = backend.with_context(lang=lang)._run(
-                before_start=self.env["ir.cron"]._commit_progress
-            )
-            self.env["ir.cron"]._commit_progress(handled)

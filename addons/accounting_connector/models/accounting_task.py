@@ -28,56 +28,14 @@ OPEN_STATES = ("pending", "running", "failed")
 MAX_RETRY_DELAY = 3600
 
 
-def _error_templates(env):
-    """The backends' messages (backends.base.MESSAGES) in the user's language."""
-    return {
-        "no_dossier_code": env._("The dossier has no dossier code."),
-        "unknown_task": env._("Unknown task type %(task_type)s."),
-        "incomplete_configuration": env._(
-            "The connector needs a URL, a database and an API key."
-        ),
-        "timeout": env._("The accounting package did not answer in time: %(reason)s"),
-        "connection": env._("The accounting package cannot be reached: %(reason)s"),
-        "bad_answer": env._("The accounting package sent no JSON: %(reason)s"),
-        "unavailable": env._(
-            "The accounting package is unavailable (HTTP %(status)s): %(answer)s"
-        ),
-        "authentication": env._(
-            "The accounting package refused our API key (HTTP %(status)s)."
-        ),
-        "refused": env._("The accounting package refused the booking: %(answer)s"),
-        "unexpected": env._(
-            "The accounting package answered HTTP %(status)s %(name)s: %(answer)s"
-        ),
-        "unknown_dossier": env._(
-            "The accounting package has no dossier (company registry) %(code)s."
-        ),
-        "duplicate_booking": env._(
-            "%(ref)s is already booked in the accounting package (%(name)s)."
-        ),
-        "already_booked": env._(
-            "%(ref)s was already booked in the accounting package (%(name)s); it "
-            "cannot be deleted there any more."
-        ),
-        "wrong_period": env._(
-            "The period of %(date)s is closed in the accounting package (locked "
-            "until %(lock_date)s)."
-        ),
-        "unknown_journal": env._("The accounting package has no journal %(journal)s."),
-        "unknown_account": env._("The accounting package has no account %(account)s."),
-        "wrong_vat_code": env._("The accounting package has no VAT code %(tax)s."),
-    }
-
-
 def error_text(env, error):
     """A backend error as the user reads it, in the language of ``env``.
 
-    The package's own words (``%(answer)s``) and technical reasons stay as sent.
+    The package's own words and technical values stay as sent.
     """
-    template = _error_templates(env).get(getattr(error, "text", None))
-    if not template:
-        return error.message if isinstance(error, BackendError) else str(error)
-    return template % {key: str(value) for key, value in error.params.items()}
+    if isinstance(error, BackendError):
+        return error.text(env)
+    return str(error)
 
 
 class AccountingTask(models.Model):

@@ -6,3 +6,4 @@ from . import test_odoo_json2
 from . import test_concurrency
 from . import test_json2_errors
 from . import test_error_texts
+from . import test_cron_limits

@@ -7,6 +7,39 @@ from odoo.tests import TransactionCase, new_test_user
 
 from ..backends import AccountingBackend
 
+BOOKKEEPER_GROUPS = "base.group_user,account.group_account_invoice"
+MANAGER_GROUPS = "account.group_account_manager"
+ADMIN_GROUPS = "base.group_system,account.group_account_manager"
+
+
+def load_dutch(env):
+    """Dutch active with this addon's translations (a fresh database has none)."""
+    env["res.lang"]._activate_lang("nl_NL")
+    env["ir.module.module"]._load_module_terms(
+        ["accounting_connector"], ["nl_NL"], overwrite=True
+    )
+
+
+def office_users(env, prefix, companies):
+    """The users of a plain Community install: bookkeeper, manager, admin."""
+    company_ids = companies.ids
+    return {
+        role: new_test_user(
+            env,
+            login=f"{prefix}_{role}",
+            email=f"{prefix}.{role}@office.example.com",
+            groups=groups,
+            company_id=company_ids[0],
+            company_ids=company_ids,
+            lang="nl_NL",
+        )
+        for role, groups in (
+            ("bookkeeper", BOOKKEEPER_GROUPS),
+            ("manager", MANAGER_GROUPS),
+            ("admin", ADMIN_GROUPS),
+        )
+    }
+
 
 class ScriptedClient(AccountingBackend):
     """A package client for unit tests of the queue (the seam: ``client_factory``).
@@ -60,6 +93,7 @@ class ConnectorCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        load_dutch(cls.env)
         # dossiers already linked to our company (demo data) must not take
         # the tasks of the invoices the tests post
         cls.env["accounting.dossier"].search(
@@ -82,6 +116,10 @@ class ConnectorCase(TransactionCase):
             company_ids=[cls.env.company.id, cls.company_a.id, cls.company_b.id],
             lang="nl_NL",
         )
+        cls.users = office_users(
+            cls.env, "office", cls.env.company | cls.company_a | cls.company_b
+        )
+        cls.bookkeeper = cls.users["bookkeeper"]
         cls.backend = cls.env["accounting.backend"].create(
             {
                 "name": "Test package",

@@ -4,6 +4,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import load_dutch
+
 
 @tagged("post_install", "-at_install")
 class TestAccountingDossierAccess(TransactionCase):
@@ -12,6 +14,7 @@ class TestAccountingDossierAccess(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        load_dutch(cls.env)
         cls.accountant = new_test_user(
             cls.env,
             login="accounting_connector_accountant",

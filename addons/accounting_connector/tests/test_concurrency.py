@@ -12,6 +12,7 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, tagged
 
+from ..models.accounting_backend_run import LeaseKeeper
 from .common import ScriptedClient
 
 
@@ -230,4 +231,26 @@ class TestParallelWorkers(TransactionCase):
         self.assertEqual(
             self._read([first], ["external_ref"])[first]["external_ref"],
             rows[first]["external_ref"],
+        )
+
+    def test_claim_is_renewed_while_its_worker_carries_the_task(self):
+        (task_id,) = self._queue([0])
+
+        def claim(env):
+            backend = env["accounting.backend"].browse(self.backend_id)
+            env["accounting.task"]._claim(backend, "live-worker", lease_seconds=3)
+            return env["accounting.task"].browse(task_id).lease_until
+
+        claimed_until = self._committed(claim)
+        with LeaseKeeper(self.registry.cursor, "live-worker", 3) as keeper:
+            keeper.task_id = task_id
+            time.sleep(2.5)
+        renewed_until = self._read([task_id], ["lease_until"])[task_id]["lease_until"]
+        self.assertGreater(renewed_until, claimed_until, "a live worker keeps it")
+        # a keeper of another worker (a lost claim) renews nothing
+        with LeaseKeeper(self.registry.cursor, "other-worker", 3) as keeper:
+            keeper.renew(task_id)
+        self.assertEqual(
+            self._read([task_id], ["lease_until"])[task_id]["lease_until"],
+            renewed_until,
         )

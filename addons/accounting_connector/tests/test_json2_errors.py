@@ -33,6 +33,7 @@ class TestJson2ErrorClassification(BaseCase):
                 self.assertEqual(error.code, sample["code"])
                 self.assertEqual(error.retry_after, sample.get("retry_after"))
                 # what the bookkeeper reads in the task and the instruction
-                self.assertTrue(error.message)
+                self.assertTrue(str(error))
+                self.assertNotIn("<", str(error), "never raw HTML")
                 if sample["status"] >= 429:
-                    self.assertIn(f"HTTP {sample['status']}", error.message)
+                    self.assertIn(f"HTTP {sample['status']}", str(error))

@@ -146,7 +146,7 @@ class TestOdooJson2Backend(HttpCase):
             "unknown_account": dict(
                 proposal,
                 ref="R2",
-                lines=[dict(proposal["lines"][0], account_code="999999")]
+                lines=[dict(proposal["lines"][0], account_code="ZZ0000")]
                 + proposal["lines"][1:],
             ),
             "wrong_vat_code": dict(

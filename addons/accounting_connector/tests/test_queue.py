@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..backends import OfficeError, TransientError
+from ..backends.base import _lt
 from .common import ConnectorCase, ScriptedClient
 
 
@@ -289,9 +290,8 @@ class TestQueue(ConnectorCase):
         client.errors = [
             OfficeError(
                 "unknown_journal",
+                _lt("The accounting package has no journal %(journal)s.", journal="VK"),
                 details={"journal": "VK"},
-                text="unknown_journal",
-                params={"journal": "VK"},
             )
         ]
         with self.enter_registry_test_mode():
