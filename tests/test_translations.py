@@ -1,6 +1,5 @@
 """Every user-facing term of every addon has a Dutch translation in its i18n/nl.po."""
 
-import importlib
 import re
 
 import polib
@@ -95,38 +94,3 @@ class TestDutchTranslations(TransactionCase):
                     and re.search(r"[A-Za-z]", PLACEHOLDERS.sub("", entry.msgid))
                 ]
                 self.assertEqual(english, [], f"{addon}/i18n/nl.po: still English")
-
-
-# Where each addon keeps the English messages of its plain-Python client (for the
-# log) and the function giving their templates in the user's language.
-CLIENT_MESSAGES = {
-    "accounting_connector": ("backends.base", "models.accounting_task"),
-}
-
-
-@tagged("post_install", "-at_install")
-class TestClientErrorTemplates(TransactionCase):
-    def test_every_client_error_kind_has_a_dutch_template(self):
-        english_env = self.env(context={"lang": "en_US"})
-        dutch_env = self.env(context={"lang": "nl_NL"})
-        for addon, (messages_module, templates_module) in CLIENT_MESSAGES.items():
-            package = f"odoo.addons.{addon}"
-            messages = importlib.import_module(f"{package}.{messages_module}").MESSAGES
-            templates = importlib.import_module(f"{package}.{templates_module}")
-            english = templates._error_templates(english_env)
-            dutch = templates._error_templates(dutch_env)
-            self.assertEqual(set(english), set(messages), addon)
-            self.assertEqual(set(dutch), set(messages), addon)
-            for kind, sentence in messages.items():
-                with self.subTest(addon=addon, kind=kind):
-                    # every placeholder of the English sentence, recognisably filled
-                    names = [
-                        part.split(")s", 1)[0] for part in sentence.split("%(")[1:]
-                    ]
-                    params = {name: f"<{name}>" for name in names}
-                    # the log's English and the user's English are the same sentence
-                    self.assertEqual(english[kind] % params, sentence % params)
-                    text = dutch[kind] % params  # no KeyError: same placeholders
-                    self.assertNotEqual(text, sentence % params, "not translated")
-                    for value in params.values():
-                        self.assertIn(value, text)
