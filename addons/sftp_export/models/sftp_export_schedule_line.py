@@ -182,7 +182,7 @@ class SftpExportScheduleLine(models.Model):
             .sudo()
             .search_fetch(
                 [("res_model", "=", records._name), ("res_id", "in", records.ids)],
-                ["res_id", "name"],
+                ["res_id", "name", "store_fname"],
                 order="res_id, id",
             )
         )
@@ -243,6 +243,14 @@ class SftpExportScheduleLine(models.Model):
 
 
 def _opener(attachment):
-    """A function opening the attachment's content through the ORM (any
-    storage), read when packed: one original in memory at a time."""
+    """A function opening the attachment's content, read when packed: one
+    original in memory at a time.
+
+    Through the attachment's storage API (_file_read, which storage addons
+    override) with the file names fetched for all originals in one query:
+    reading `raw` record by record costs a query per original.
+    """
+    store_fname = attachment.store_fname
+    if store_fname:
+        return lambda: io.BytesIO(attachment._file_read(store_fname))
     return lambda: io.BytesIO(attachment.with_prefetch().raw or b"")

@@ -7,7 +7,6 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
-from odoo.tools import mute_logger
 
 from odoo.addons.sftp_export.services import sftp_client
 
@@ -57,9 +56,6 @@ class SftpExportCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         activate_dutch(cls.env)
-        # Connections are cut on purpose: paramiko's thread logs each cut as an
-        # error, sometimes after the test that caused it ended.
-        cls.enterClassContext(mute_logger("paramiko.transport"))
         # Short waits: the tests cut connections on purpose.
         cls.startClassPatcher(patch.object(sftp_client, "TIMEOUT", 5))
         # A company of the tests' own (generic chart: Odoo's runner has no

@@ -6,6 +6,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.sftp_export.models import sftp_export_run_delivery
 from odoo.addons.sftp_export.services import sftp_client
@@ -77,6 +78,7 @@ class TestDeliveryRecovery(SftpServerCase):
         self.assertEqual(final.read_bytes(), run.attachment_id.raw)
         self.assertEqual(bill.sftp_exported_on, run.date)
 
+    @mute_logger("paramiko.transport")  # the cut is logged as an error
     def test_a_connection_cut_mid_upload_is_delivered_by_the_next_attempt(self):
         bill = self.make_bill(ref="X" * 20)
         schedule = self.make_schedule()
