@@ -4,6 +4,8 @@ import datetime
 import logging
 import math
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -106,7 +108,14 @@ class CcvMoneybirdConnection(models.Model):
         """One batch; False when the run must stop (authorization, request budget)."""
         # a webhook, the cron, a second worker and a user may send the same payment
         # at once: the row lock makes one of them do it, the others skip it
-        payments = payments.try_lock_for_update(allow_referencing=True)
+        try:
+            with self.env.cr.savepoint():
+                payments = payments.try_lock_for_update(allow_referencing=True)
+        except psycopg2.errors.SerializationFailure:
+            # another worker committed these payments after this transaction began:
+            # they are theirs. Skipping them keeps this run (and the payments it
+            # already registered in Moneybird) from being rolled back.
+            return True
         payments.invalidate_recordset()
         payments = payments.filtered(
             lambda p: p.ccv_status == "success" and p.state != "done"

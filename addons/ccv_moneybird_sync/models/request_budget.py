@@ -10,7 +10,11 @@ the insert one step. A wait longer than ``max_wait`` is never slept: it raises
 
 import time
 
+import psycopg2
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import fields, models
+from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
 from ..clients.errors import RateLimitExhausted
@@ -56,47 +60,62 @@ class DatabaseBudget:
 
     def acquire(self):
         while True:
-            now = self._clock()
-            with self._registry.cursor() as cr:
-                cr.execute(
-                    SQL(
-                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                        LOCK_CLASS,
-                        self.key,
-                    )
-                )
-                cr.execute(
-                    SQL(
-                        "DELETE FROM ccv_moneybird_request "
-                        "WHERE budget_key = %s AND sent_at <= %s",
-                        self.key,
-                        now - self.window,
-                    )
-                )
-                cr.execute(
-                    SQL(
-                        "SELECT count(*), min(sent_at) FROM ccv_moneybird_request "
-                        "WHERE budget_key = %s",
-                        self.key,
-                    )
-                )
-                used, oldest = cr.fetchone()
-                if used < self.max_requests:
-                    cr.execute(
-                        SQL(
-                            "INSERT INTO ccv_moneybird_request (budget_key, sent_at) "
-                            "VALUES (%s, %s) RETURNING id",
-                            self.key,
-                            now,
-                        )
-                    )
-                    return cr.fetchone()[0]
+            try:
+                slot, oldest, now = self._try_acquire()
+            except psycopg2.errors.SerializationFailure:
+                # another process cleaned the same old rows at the same moment
+                continue
+            if slot is not None:
+                return slot
             # a small margin so the server, which counts on its own clock, agrees
             delay = oldest + self.window - now + 0.01
             if delay > self.max_wait:
                 raise RateLimitExhausted(budget_used(), retry_after=delay)
             self.waited += delay
             self._sleep(delay)
+
+    def _try_acquire(self):
+        """(slot, None, now) when a request may go, else (None, oldest, now)."""
+        now = self._clock()
+        with self._registry.cursor() as cr:
+            if isinstance(cr, Cursor):
+                # each statement after the lock must see what the process that
+                # held the lock before committed (repeatable read would not)
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            cr.execute(
+                SQL(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    LOCK_CLASS,
+                    self.key,
+                )
+            )
+            cr.execute(
+                SQL(
+                    "DELETE FROM ccv_moneybird_request "
+                    "WHERE budget_key = %s AND sent_at <= %s",
+                    self.key,
+                    now - self.window,
+                )
+            )
+            cr.execute(
+                SQL(
+                    "SELECT count(*), min(sent_at) FROM ccv_moneybird_request "
+                    "WHERE budget_key = %s",
+                    self.key,
+                )
+            )
+            used, oldest = cr.fetchone()
+            if used >= self.max_requests:
+                return None, oldest, now
+            cr.execute(
+                SQL(
+                    "INSERT INTO ccv_moneybird_request (budget_key, sent_at) "
+                    "VALUES (%s, %s) RETURNING id",
+                    self.key,
+                    now,
+                )
+            )
+            return cr.fetchone()[0], None, now
 
     def finished(self, slot):
         """Answered: count the request from now, when the server surely saw it."""
