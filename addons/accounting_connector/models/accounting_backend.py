@@ -76,6 +76,17 @@ class AccountingBackend(models.Model):
         required=True,
         help="The wait doubles after each failed attempt.",
     )
+    support_group_id = fields.Many2one(
+        "res.groups",
+        string="Support team (group)",
+        help="Its users receive an e-mail for every red instruction: a problem "
+        "the office cannot solve.",
+    )
+    support_email = fields.Char(
+        string="Support e-mail address",
+        help="Receives an e-mail for every red instruction (e.g. the helpdesk of "
+        "the accounting package).",
+    )
     cron_id = fields.Many2one(
         "ir.cron", string="Scheduled action", readonly=True, copy=False
     )
@@ -187,6 +198,21 @@ class AccountingBackend(models.Model):
                 backend.cron_id.sudo().write(vals)
             else:
                 backend.cron_id = self.env["ir.cron"].sudo().create(vals)
+
+    def _support_partners(self):
+        """Who is told of a red instruction: the group's users and the address."""
+        self.ensure_one()
+        # sudo: users of the support group are read whoever ran the task
+        partners = self.sudo().support_group_id.all_user_ids.partner_id.filtered(
+            "email"
+        )
+        if self.support_email:
+            partners |= (
+                self.env["res.partner"]
+                .sudo()
+                ._find_or_create_from_emails([self.support_email])[0]
+            )
+        return partners
 
     def _get_client(self, session=None):
         """The plain-Python client of this connector's accounting package.

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 DOSSIER_STATES = [
     ("draft", "Draft"),
@@ -8,6 +8,8 @@ DOSSIER_STATES = [
     ("blocked", "Blocked"),
 ]
 MARKERS = [("none", "None"), ("orange", "Orange"), ("red", "Red")]
+# what an office user (Invoicing rights) may correct on a dossier
+OFFICE_FIELDS = {"code"}
 # dossiers in these states receive the tasks of their company's invoices
 LINKED_STATES = ("activating", "active", "blocked")
 
@@ -67,6 +69,12 @@ class AccountingDossier(models.Model):
     package_name = fields.Char(string="Name in package", readonly=True, copy=False)
     task_ids = fields.One2many("accounting.task", "dossier_id")
     instruction_ids = fields.One2many("accounting.instruction", "dossier_id")
+    open_instruction_ids = fields.One2many(
+        "accounting.instruction",
+        "dossier_id",
+        string="Open instructions",
+        domain=[("state", "=", "open")],
+    )
     monitoring_count = fields.Integer(compute="_compute_monitoring_count")
     open_instruction_count = fields.Integer(compute="_compute_marker", store=True)
 
@@ -120,6 +128,29 @@ class AccountingDossier(models.Model):
                         dossier.company_id.name,
                     )
                 )
+
+    def write(self, vals):
+        if (
+            not self.env.su
+            and set(vals) - OFFICE_FIELDS
+            and not self.env.user.has_group("account.group_account_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only an accounting manager can change a dossier; office users "
+                    "can correct its dossier code."
+                )
+            )
+        return super().write(vals)
+
+    def action_restart_failed_tasks(self):
+        """Restart the failed task(s) of the dossier once the cause is fixed."""
+        failed = self.env["accounting.task"].search(
+            [("dossier_id", "in", self.ids), ("state", "=", "failed")]
+        )
+        if not failed:
+            raise UserError(self.env._("This dossier has no failed task."))
+        return failed.action_restart()
 
     def action_activate(self):
         """Ask the accounting package to activate the dossier (a task)."""
@@ -190,7 +221,8 @@ class AccountingDossier(models.Model):
             else:
                 state = "draft"
             if dossier.state != state:
-                dossier.state = state
+                # sudo: the state follows the tasks, whoever's action moved them
+                dossier.sudo().state = state
 
     @api.model
     def _linked_to_companies(self, companies):

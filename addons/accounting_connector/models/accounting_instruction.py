@@ -48,6 +48,21 @@ class AccountingInstruction(models.Model):
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
     done_date = fields.Datetime(readonly=True)
 
+    def action_restart_task(self):
+        """Restart the failed task of this instruction (after the fix)."""
+        self.ensure_one()
+        return self.task_id.action_restart()
+
+    def action_open_dossier(self):
+        """The dossier, to correct its dossier code."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "accounting.dossier",
+            "res_id": self.dossier_id.id,
+            "views": [(False, "form")],
+        }
+
     def _close(self):
         self.write({"state": "done", "done_date": fields.Datetime.now()})
 
@@ -94,6 +109,11 @@ class AccountingInstruction(models.Model):
                 "Ask your administrator to renew the connector's API key, then "
                 "restart the task."
             ),
+            "wrong_url": self.env._(
+                "Ask your administrator to correct the URL of connector %s (the "
+                "address of the accounting package), then restart the task.",
+                task.dossier_id.backend_id.display_name,
+            ),
             "incomplete_configuration": self.env._(
                 "Ask your administrator to complete the connector's settings, then "
                 "restart the task."
@@ -104,14 +124,24 @@ class AccountingInstruction(models.Model):
         }
         if code in actions:
             return actions[code]
+        backend = task.dossier_id.backend_id
+        if not backend._support_partners():
+            return self.env._(
+                "The office cannot solve this problem and no support team is set "
+                "for connector %s: ask your administrator to set one (or to look "
+                "into it), then restart the task.",
+                backend.display_name,
+            )
         if code == "unreachable":
             return self.env._(
-                "Support checks the connection to the accounting package. Restart "
-                "the task once it can be reached again."
+                "Our support team has been informed and checks the connection to "
+                "the accounting package. Restart the task once it can be reached "
+                "again."
             )
         return self.env._(
-            "Support has been informed and will act. Do not restart the task before "
-            "support asks you to."
+            "The office cannot solve this problem: our support team has been "
+            "informed and steps in. Do not restart the task before support asks "
+            "you to."
         )
 
     def _send_new_instruction_mail(self):
@@ -129,13 +159,30 @@ class AccountingInstruction(models.Model):
                 )
                 self._queue_mail(manager, subject, body, dossier)
 
-    def _queue_mail(self, manager, subject, body, record):
+    def _send_support_mail(self):
+        """Red instructions: the connector's support team is told at once."""
+        for instruction in self.filtered(lambda i: i.severity == "red"):
+            dossier = instruction.dossier_id
+            for partner in dossier.backend_id._support_partners():
+                lang_self = instruction.with_context(lang=partner.lang)
+                subject = lang_self.env._(
+                    "Support needed: dossier %s is blocked", dossier.display_name
+                )
+                body = lang_self.env["ir.qweb"]._render(
+                    "accounting_connector.mail_instruction_support",
+                    {"instruction": lang_self, "partner": partner},
+                )
+                self._queue_mail(partner, subject, body, dossier)
+
+    def _queue_mail(self, recipient, subject, body, record):
+        """Queue one mail to a user or a partner."""
+        partner = recipient.partner_id if recipient._name == "res.users" else recipient
         # sudo: the worker queues mail for the managers, whoever runs it
         self.env["mail.mail"].sudo().create(
             {
                 "subject": subject,
                 "body_html": body,
-                "recipient_ids": [fields.Command.link(manager.partner_id.id)],
+                "recipient_ids": [fields.Command.link(partner.id)],
                 "email_from": record.company_id.email_formatted
                 or self.env.user.email_formatted,
                 "model": record._name,

@@ -3,7 +3,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..backends import RED, TRANSIENT, AccountingBackend, BackendError
@@ -155,11 +155,25 @@ class AccountingTask(models.Model):
             )
         return super().create(vals_list)
 
+    def _check_office_user(self):
+        """Office users (Invoicing rights) restart and cancel tasks they can see."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._(
+                    "Only office users with Invoicing rights can restart or cancel "
+                    "a task of the accounting connector."
+                )
+            )
+        self.check_access("read")
+
     def action_restart(self):
         """Try a failed task again (after the cause was fixed)."""
+        self._check_office_user()
         if any(task.state != "failed" for task in self):
             raise UserError(self.env._("Only failed tasks can be restarted."))
-        self.write(
+        # sudo: office users may restart (checked above) but not write tasks,
+        # instructions and dossiers themselves
+        self.sudo().write(
             {
                 "state": "pending",
                 "attempt_count": 0,
@@ -172,6 +186,7 @@ class AccountingTask(models.Model):
 
     def action_cancel(self):
         """Stop a wrong activation: the dossier goes back to draft."""
+        self._check_office_user()
         if any(
             task.task_type != "activate_dossier"
             or task.state not in ("pending", "failed")
@@ -182,9 +197,12 @@ class AccountingTask(models.Model):
                     "Only a waiting or failed 'Activate dossier' task can be cancelled."
                 )
             )
-        self.write({"state": "cancelled", "lease_token": False})
-        self.instruction_ids.filtered(lambda i: i.state == "open")._close()
-        self.dossier_id._sync_state()
+        # sudo: office users may cancel (checked above) but not write tasks,
+        # instructions and dossiers themselves
+        tasks = self.sudo()
+        tasks.write({"state": "cancelled", "lease_token": False})
+        tasks.instruction_ids.filtered(lambda i: i.state == "open")._close()
+        tasks.dossier_id._sync_state()
         return True
 
     def action_open_document(self):
@@ -422,4 +440,5 @@ class AccountingTask(models.Model):
                 }
             )
             instruction._send_new_instruction_mail()
+            instruction._send_support_mail()
         self.dossier_id._sync_state()

@@ -114,6 +114,7 @@ class TestQueue(ConnectorCase):
         )
 
     def test_red_error_for_unexpected_failures(self):
+        self.backend.support_email = "support@package.example.com"
         task = self._task(self.dossier_b, name="B1")
         client = ScriptedClient()
         client.errors = [KeyError("line_ids")]
@@ -122,7 +123,7 @@ class TestQueue(ConnectorCase):
         self.assertEqual(task.error_kind, "red")
         self.assertIn("KeyError", task.error_message)
         self.assertEqual(task.instruction_ids.severity, "red")
-        self.assertIn("Support", task.instruction_ids.action_required)
+        self.assertIn("support team", task.instruction_ids.action_required)
         self.assertEqual(self.dossier_b.marker, "red")
         self.assertEqual(self.dossier_b.state, "blocked")
 
@@ -164,6 +165,7 @@ class TestQueue(ConnectorCase):
 
     def test_transient_error_after_last_attempt_blocks_red(self):
         self.backend.max_attempts = 2
+        self.backend.support_email = "support@package.example.com"
         task = self._task(self.dossier_a, name="A1")
         client = ScriptedClient()
         client.errors = [
