@@ -407,6 +407,7 @@ class EmailReceiver(models.Model):
             "tls": decision.tls,
         }
         if decision.accepted:
+            # The gateway's user need not see the company's bills or locks.
             documents = self.env["email.receiver.document"].sudo()
             checksums = documents._checksums(message_dict)
             duplicate = documents._find_bill(self.company_id, checksums)
