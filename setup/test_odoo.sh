@@ -18,7 +18,12 @@ for addon in "${addons[@]}"; do
     say "Odoo's test runner: $addon in a fresh database $db"
     started=$SECONDS
     rc=0
+    # free ports of its own, so that it runs beside a running Odoo or another clone's tests
+    ports=$("$PYTHON_FOR_CHECKS" -c 'import socket
+for _ in range(2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
     odoo_bin -d "$db" -i "$addon" --test-enable --test-tags "${ODOO_TEST_TAGS:-/$addon}" \
+        --http-port "$(sed -n 1p <<<"$ports")" --gevent-port "$(sed -n 2p <<<"$ports")" \
         --stop-after-init --log-level=test >"$log" 2>&1 || rc=$?
     # Odoo's summary line: "... odoo.tests.result: 0 failed, 0 error(s) of 42 tests when loading database"
     summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 | sed 's/.*: //')
