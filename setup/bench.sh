@@ -8,5 +8,5 @@ db=${ODOO_TEST_DB:-odoo_test}
 db_exists "$db" || "$ODOO_REPO/setup/create_db.sh" "$db"
 [ $# -gt 0 ] || set -- tests/benchmarks
 cd "$ODOO_REPO"
-exec "$PYTHON" -m pytest -p no:cacheprovider --odoo-config="$ODOO_CONFIG" --odoo-database="$db" \
+exec "$PYTHON" -m pytest -p no:cacheprovider --rootdir="$ODOO_REPO" --confcutdir="$ODOO_REPO" --odoo-config="$ODOO_CONFIG" --odoo-database="$db" \
     --odoo-extra="db_port=$PGPORT" -o python_files='bench_*.py' -s "$@"

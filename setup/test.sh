@@ -23,7 +23,7 @@ fi
 say "Running the tests: $*"
 cd "$ODOO_REPO"
 status=0
-"$PYTHON" -m pytest -p no:cacheprovider --odoo-config="$ODOO_CONFIG" --odoo-database="$db" \
+"$PYTHON" -m pytest -p no:cacheprovider --rootdir="$ODOO_REPO" --confcutdir="$ODOO_REPO" --odoo-config="$ODOO_CONFIG" --odoo-database="$db" \
     --odoo-extra="db_port=$PGPORT" --odoo-http --ignore=tests/benchmarks -o python_files='test_*.py' -rfEs "$@" || status=$?
 if [ $status -eq 5 ]; then
     echo "ERROR: no test was collected from: $*" >&2
