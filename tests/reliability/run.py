@@ -266,7 +266,7 @@ def main():
                 )
         not_back = sum(1 for wait in waits if wait is None)
         worst = max((w for w in waits if w is not None), default=0.0)
-        mt940_state, mt940_lines, mt940_ids, processed_date = mt940
+        mt940_state, mt940_lines, mt940_ids, processed_date, mt940_file = mt940
         mt940_seconds = (
             odoo_time(processed_date) - work_start if processed_date else None
         )
@@ -300,6 +300,8 @@ def main():
         print(
             f"MT940 file: {mt940_state}, {mt940_lines} statement lines "
             f"({mt940_ids} distinct import ids) of {args.credits} credits; "
+            f"transactions done {mt940_file['done_count']} of "
+            f"{mt940_file['transaction_count']}; "
             + (
                 f"processed {mt940_seconds:.0f} s after the cron was due"
                 if mt940_seconds is not None
@@ -307,6 +309,8 @@ def main():
                 "was due"
             )
         )
+        if mt940_state != "processed" and mt940_file["message"]:
+            print(f"MT940 file message: {mt940_file['message']}")
         print(f"bills per duplicated PDF: {len(bills)} (mails: {args.mails}) {bills}")
         print(f"Odoo limits hit (watchdog/time limit lines in the logs): {limits}")
         print(f"server logs: {servers[0].log_path}, {servers[1].log_path}")
