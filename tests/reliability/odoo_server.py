@@ -94,6 +94,12 @@ class OdooServer:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self):
+        if self.log_path.exists():
+            # the log of an earlier run on this database stays, as <db>-A.<time>.log
+            stamp = time.strftime(
+                "%Y%m%d-%H%M%S", time.localtime(self.log_path.stat().st_mtime)
+            )
+            self.log_path.rename(self.log_path.with_suffix(f".{stamp}.log"))
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 self.command,

@@ -228,14 +228,20 @@ def main():
         )
         tasks = sc.connector_tasks(rpc, task_ids)
         running = {t["id"] for t in tasks if t["state"] == "running"}
-        say(f"tasks running at the kill: {len(running)}")
+        done_at_kill = sum(1 for t in tasks if t["state"] == sc.CONNECTOR_DONE)
+        say(f"tasks running at the kill: {len(running)}; done: {done_at_kill}")
 
         mt940_deadline = work_start + args.mt940_goal + 30
         deadline = max(kill_time + args.observe, mt940_deadline)
         mt940 = sc.mt940_status(rpc, file_id)
+        booked_before_read = {move["ref"] for move in ledger.bookings()}
         while time.time() < deadline:
             sc.make_crons_due(rpc, crons)  # the crons' intervals, compressed
             time.sleep(POLL_SECONDS)
+            # the ledger as it was before the tasks were read: the survivor goes
+            # on booking meanwhile, and a task booked after the read is no
+            # "booked but not recorded" one
+            booked_before_read = {move["ref"] for move in ledger.bookings()}
             tasks = sc.connector_tasks(rpc, task_ids)
             mt940 = sc.mt940_status(rpc, file_id)
             all_done = all(t["state"] == sc.CONNECTOR_DONE for t in tasks)
@@ -266,7 +272,7 @@ def main():
                 )
         not_back = sum(1 for wait in waits if wait is None)
         worst = max((w for w in waits if w is not None), default=0.0)
-        mt940_state, mt940_lines, mt940_ids, processed_date = mt940
+        mt940_state, mt940_lines, mt940_ids, processed_date, mt940_file = mt940
         mt940_seconds = (
             odoo_time(processed_date) - work_start if processed_date else None
         )
@@ -293,13 +299,21 @@ def main():
             )
         unrecorded = len(
             {t["record_name"] for t in tasks if t["state"] != sc.CONNECTOR_DONE}
-            & booked_refs
+            & booked_before_read
         )
         print(f"booked in the package, not (yet) done in Odoo: {unrecorded}")
+        after_kill = end_time - kill_time
+        print(
+            f"connector throughput after the kill: {done - done_at_kill} tasks in "
+            f"{after_kill:.0f} s ({(done - done_at_kill) * 60 / after_kill:.0f} "
+            f"per minute); still open at the end: {len(tasks) - done}"
+        )
         print(f"worst wait for a dead worker's task: {wait_text}")
         print(
             f"MT940 file: {mt940_state}, {mt940_lines} statement lines "
             f"({mt940_ids} distinct import ids) of {args.credits} credits; "
+            f"transactions done {mt940_file['done_count']} of "
+            f"{mt940_file['transaction_count']}; "
             + (
                 f"processed {mt940_seconds:.0f} s after the cron was due"
                 if mt940_seconds is not None
@@ -307,6 +321,8 @@ def main():
                 "was due"
             )
         )
+        if mt940_state != "processed" and mt940_file["message"]:
+            print(f"MT940 file message: {mt940_file['message']}")
         print(f"bills per duplicated PDF: {len(bills)} (mails: {args.mails}) {bills}")
         print(f"Odoo limits hit (watchdog/time limit lines in the logs): {limits}")
         print(f"server logs: {servers[0].log_path}, {servers[1].log_path}")

@@ -198,9 +198,23 @@ def mt940_upload(rpc, journal_id, iban, credits):
     )
 
 
+MT940_FILE_FIELDS = [
+    "state",
+    "processed_date",
+    "done_count",
+    "transaction_count",
+    "message",
+]
+
+
 def mt940_status(rpc, file_id):
-    """(state, statement lines, distinct import ids, processed date) of the file."""
-    file = rpc("bank.mt940.file", "read", [file_id], ["state", "processed_date"])[0]
+    """(state, statement lines, distinct import ids, processed date, file) of the file.
+
+    The import is chunked: ``done_count`` of ``transaction_count`` shows how far
+    it got; ``processed_date`` is also written when the file ends in "error", so
+    it only counts as the processing time of a "processed" file.
+    """
+    file = rpc("bank.mt940.file", "read", [file_id], MT940_FILE_FIELDS)[0]
     lines = rpc(
         "account.bank.statement.line",
         "search_read",
@@ -208,7 +222,8 @@ def mt940_status(rpc, file_id):
         fields=["unique_import_id"],
     )
     import_ids = {line["unique_import_id"] for line in lines}
-    return file["state"], len(lines), len(import_ids), file["processed_date"]
+    processed_date = file["processed_date"] if file["state"] == "processed" else False
+    return file["state"], len(lines), len(import_ids), processed_date, file
 
 
 # ------------------------------------------------------------------- mail
