@@ -10,8 +10,9 @@ check_pg_binaries
 # Debian packages the test suite uses (real servers on 127.0.0.1): OpenSSH's sshd for the SFTP
 # tests, Postfix for the mail end-to-end test (each test starts its own instance and stops it),
 # Chromium for the browser tours (Odoo's HttpCase.start_tour runs it headless), pandoc for the
-# addons' README.rst made from their readme/ fragments (setup/readme.py).
-SYSTEM_PACKAGES="openssh-server openssh-client postfix chromium pandoc"
+# addons' README.rst made from their readme/ fragments (setup/readme.py), unzip to check the
+# SFTP export's zip as other programs read it.
+SYSTEM_PACKAGES="openssh-server openssh-client postfix chromium pandoc unzip"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

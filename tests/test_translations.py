@@ -44,6 +44,7 @@ SAME_IN_DUTCH = {
     # Dutch words spelled as the English ones
     "Alias",
     "Bank",
+    "Connector",
     "Contact",
     "Dashboard",
     "Database",

@@ -23,8 +23,9 @@ from .invoice_matcher import InvoiceMatcher
 _logger = logging.getLogger(__name__)
 
 # Statement lines are created, reconciled and (in the cron) committed in
-# chunks of this many transactions.
-CHUNK_SIZE = 250
+# chunks of this many transactions: small enough that a chunk takes seconds, so a
+# cron pass (all due jobs share Odoo's 120 s watchdog) never dies mid-chunk.
+CHUNK_SIZE = 50
 # First key of the per-journal advisory lock (the second is the journal id).
 JOURNAL_LOCK_KEY = 940
 LOG_COUNTS = ("imported", "duplicate", "unmatched", "debit_skipped")
