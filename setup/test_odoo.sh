@@ -20,8 +20,10 @@ for addon in "${addons[@]}"; do
     rc=0
     # free ports of its own, so that it runs beside a running Odoo or another clone's tests
     ports=$("$PYTHON_FOR_CHECKS" -c 'import socket
-for _ in range(2):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+sockets = [socket.socket() for _ in range(2)]  # both bound at once: two different ports
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in sockets), sep="\n")')
     odoo_bin -d "$db" -i "$addon" --test-enable --test-tags "${ODOO_TEST_TAGS:-/$addon}" \
         --http-port "$(sed -n 1p <<<"$ports")" --gevent-port "$(sed -n 2p <<<"$ports")" \
         --stop-after-init --log-level=test >"$log" 2>&1 || rc=$?
