@@ -97,16 +97,18 @@ class TestDutchTranslations(TransactionCase):
                 self.assertEqual(english, [], f"{addon}/i18n/nl.po: still English")
 
     def test_apps_list_shows_the_modules_in_dutch(self):
-        """A Dutch administrator finds the addons by their Dutch name and summary under Apps."""
+        """A Dutch administrator finds the addons under Apps by their Dutch name."""
         self.env["res.lang"]._activate_lang("nl_NL")
         modules = self.env["ir.module.module"].search([("name", "in", ADDONS)])
         self.assertEqual(sorted(modules.mapped("name")), sorted(ADDONS))
-        # Load the Dutch terms the way Settings > Translations does, also in a database where
-        # Dutch was added before the addons were installed.
+        # Load the Dutch terms as Settings > Translations does, also in a database
+        # where Dutch was added before the addons were installed.
         modules._update_translations("nl_NL")
         for module in modules.with_context(lang="nl_NL"):
             with self.subTest(addon=module.name):
-                po = polib.pofile(str(REPO / "addons" / module.name / "i18n_extra" / "nl.po"))
+                po = polib.pofile(
+                    str(REPO / "addons" / module.name / "i18n_extra" / "nl.po")
+                )
                 dutch = {entry.msgid: entry.msgstr for entry in po}
                 english = module.with_context(lang="en_US")
                 self.assertEqual(module.shortdesc, dutch[english.shortdesc])
