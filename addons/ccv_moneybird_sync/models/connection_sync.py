@@ -86,7 +86,11 @@ class CcvMoneybirdConnection(models.Model):
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         client = self._moneybird_client()
         syncer = PaymentSyncer(
-            client, self._method_accounts(), fields.Date.context_today(self)
+            client,
+            self._method_accounts(),
+            fields.Date.context_today(self),
+            # the open invoices read by this worker's last run are used again
+            snapshot_key=f"{client.base_url}|{client.administration_id}",
         )
         for start in range(0, len(payments), COMMIT_BATCH):
             if not self._process_batch(syncer, payments[start : start + COMMIT_BATCH]):
