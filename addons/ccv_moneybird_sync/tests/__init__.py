@@ -5,3 +5,4 @@ from . import test_sync
 from . import test_languages
 from . import test_access
 from . import test_protocol
+from . import test_token_rotation

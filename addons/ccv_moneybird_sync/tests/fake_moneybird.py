@@ -76,6 +76,8 @@ class FakeMoneybird(FakeServer):
         self.refresh_tokens = {}  # token -> scope
         self.scopes = {}  # access token -> set of scopes
         self.refresh_count = 0
+        self.refresh_grants = []  # the refresh tokens sent to /oauth/token, in order
+        self.token_delay = 0.0  # seconds a refresh takes (to make workers overlap)
         self.broken = {}  # path suffix -> status answered (a failing endpoint)
         self.hits = collections.deque()
         self.api_requests = 0
@@ -207,6 +209,8 @@ class FakeMoneybird(FakeServer):
             if not redirect or redirect != form.get("redirect_uri"):
                 return 400, {"error": "invalid_grant"}, {}
         elif grant == "refresh_token":
+            self.refresh_grants.append(form.get("refresh_token"))
+            time.sleep(self.token_delay)
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant"}, {}
             scope = self.refresh_tokens.pop(form["refresh_token"])
