@@ -98,6 +98,11 @@ class CcvMoneybirdConnection(models.Model):
             if in_cron:
                 time_left = self.env["ir.cron"]._commit_progress()
                 if time_left < STOP_BEFORE_END:
+                    if start + COMMIT_BATCH < len(payments):
+                        # the rest is for a fresh run of this cron, soon
+                        self.env["ir.cron"].browse(
+                            self.env.context.get("cron_id")
+                        ).exists()._trigger()
                     break
         _logger.info(
             "CCV–Moneybird %s: %s payments, %s Moneybird requests, %s answered 429",

@@ -86,6 +86,7 @@ class CcvMoneybirdCase(TransactionCase):
         self.fake_mb.hits.clear()
         self.fake_mb.log.clear()
         self.fake_mb.rate_limited = 0
+        self.fake_mb.latency = 0.0
         self.fake_mb.reject_next_payment = None
         self.fake_mb.max_requests, self.fake_mb.window = 150, TEST_WINDOW
         # an earlier test's open invoices are not this test's

@@ -77,6 +77,7 @@ class FakeMoneybird(FakeServer):
         self.scopes = {}  # access token -> set of scopes
         self.refresh_count = 0
         self.refresh_grants = []  # the refresh tokens sent to /oauth/token, in order
+        self.latency = 0.0  # seconds each API call takes to answer
         self.token_delay = 0.0  # seconds a refresh takes (to make workers overlap)
         self.broken = {}  # path suffix -> status answered (a failing endpoint)
         self.hits = collections.deque()
@@ -174,6 +175,7 @@ class FakeMoneybird(FakeServer):
             )
         self.hits.append(now)
         self.api_requests += 1
+        time.sleep(self.latency)
         for suffix, status in self.broken.items():
             if path.endswith(suffix):
                 return status, {"error": "Internal server error"}, {}
