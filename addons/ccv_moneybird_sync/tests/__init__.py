@@ -8,3 +8,4 @@ from . import test_protocol
 from . import test_token_rotation
 from . import test_open_invoices
 from . import test_cron_window
+from . import test_tour
