@@ -107,6 +107,7 @@ class PaymentSyncer:
         today=None,
         snapshot_key=None,
         clock=time.monotonic,
+        fresh=False,
     ):
         self.client = client
         # {ccv method: (financial_account_id, ledger_account_id or None)}
@@ -114,6 +115,8 @@ class PaymentSyncer:
         self.period = default_period(today or datetime.date.today())
         self._snapshot_key = snapshot_key and f"{snapshot_key}|{self.period}"
         self._clock = clock
+        # a person pressed a button: read what Moneybird has now (and keep it)
+        self._fresh = fresh
         self._index = None
         self._index_error = None
         # the index was read by an earlier run: what it says may be out of date
@@ -127,7 +130,11 @@ class PaymentSyncer:
         if self._index is None:
             store = _snapshot_store() if self._snapshot_key else {}
             read_at, index = store.get(self._snapshot_key, (None, None))
-            if index is not None and self._clock() - read_at < SNAPSHOT_MAX_AGE:
+            if (
+                index is not None
+                and not self._fresh
+                and self._clock() - read_at < SNAPSHOT_MAX_AGE
+            ):
                 self._index, self.reused = index, True
                 return index
             read_at = self._clock()
@@ -140,6 +147,9 @@ class PaymentSyncer:
                     self._index_error = exc
                 raise
             if self._snapshot_key:
+                for key, (when, _index) in list(store.items()):
+                    if read_at - when >= SNAPSHOT_MAX_AGE:
+                        del store[key]  # nobody will use it any more
                 store[self._snapshot_key] = (read_at, self._index)
         return self._index
 

@@ -126,7 +126,7 @@ class CcvPayment(models.Model):
                     self.env._("CCV could not be read: %s", error_text(self.env, exc))
                 ) from exc
             payments = payments.filtered(lambda p: p.state != "done")
-            connection._process_payments(payments)
+            connection.with_context(ccv_fresh_invoices=True)._process_payments(payments)
         return True
 
     def action_more_info(self):

@@ -40,7 +40,7 @@ class CcvMoneybirdConnection(models.Model):
         self.ensure_one()
         self._check_group("account.group_account_manager")
         self._fetch_new_payments()
-        self._process_ready_payments()
+        self.with_context(ccv_fresh_invoices=True)._process_ready_payments()
         return notify(
             self.env._("Payments fetched"),
             self.env._(
@@ -89,8 +89,10 @@ class CcvMoneybirdConnection(models.Model):
             client,
             self._method_accounts(),
             fields.Date.context_today(self),
-            # the open invoices read by this worker's last run are used again
+            # the open invoices read by this worker's last run are used again, but
+            # not when a person presses Process or Fetch now: they read them anew
             snapshot_key=f"{client.base_url}|{client.administration_id}",
+            fresh=not in_cron and bool(self.env.context.get("ccv_fresh_invoices")),
         )
         for start in range(0, len(payments), COMMIT_BATCH):
             if not self._process_batch(syncer, payments[start : start + COMMIT_BATCH]):

@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .common import CcvMoneybirdCase
+from .common import CcvMoneybirdCase, office_users
 
 
 @tagged("post_install", "-at_install")
@@ -87,3 +87,25 @@ class TestOpenInvoices(CcvMoneybirdCase):
         reference = self.ccv_payment("44.00", "2025-0999")
         self.fetch()
         self.assertEqual(self.payment(reference).state, "done")
+
+    def test_process_button_reads_the_open_invoices_anew(self):
+        """The cron's snapshot says invoice 2026-0970 is open; the bookkeeper then
+        books it by hand in Moneybird. Pressing Process reads Moneybird again: the
+        payment is not sent a second time but shown as paid by another payment."""
+        invoice = self.fake_mb.add_invoice("2026-0970", "10.00")
+        self.fake_mb.add_invoice("2026-0971", "5.00")
+        self.ccv_payment("5.00", "2026-0971")
+        reference = self.ccv_payment("10.00", "2026-0970", status="pending")
+        self.fetch()  # the snapshot: 2026-0970 open for 10.00
+        self.assertEqual(len(self._list_reads()), 1)
+
+        invoice.update(state="paid", total_unpaid="0.00")
+        invoice["payments"].append({"id": "1", "price": "10.00"})
+        self.fake_ccv.set_status(reference, "success")
+        bookkeeper = office_users(self.env)["bookkeeper"]
+        self.payment(reference).with_user(bookkeeper).action_process()
+
+        payment = self.payment(reference)
+        self.assertEqual(len(self._list_reads()), 2, "read anew for the button")
+        self.assertEqual(payment.error_code, "invoice_already_paid")
+        self.assertFalse(self.fake_mb.payments_with(reference), "not sent twice")
