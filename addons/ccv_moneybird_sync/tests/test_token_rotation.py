@@ -9,6 +9,7 @@ import threading
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
+from odoo.orm.environments import Transaction
 from odoo.tests import tagged
 
 from .common import CcvMoneybirdCase
@@ -53,6 +54,9 @@ class TestRefreshTokenRotation(CcvMoneybirdCase):
 
     def _accounts_in_own_transaction(self, connection_id, rollback=False):
         with self.registry.cursor() as cr:
+            # given, not looked up: Odoo's runner holds the registry lock while it
+            # runs the tests, and a worker thread looking it up would wait forever
+            cr.transaction = Transaction(self.registry)
             env = api.Environment(cr, SUPERUSER_ID, {})
             connection = env["ccv.moneybird.connection"].browse(connection_id)
             client = connection._moneybird_client()
@@ -117,6 +121,9 @@ class TestRefreshTokenRotation(CcvMoneybirdCase):
                 thread.start()
             for thread in workers:
                 thread.join(timeout=60)
+        self.assertFalse(
+            any(thread.is_alive() for thread in workers), "both workers finished"
+        )
 
         self.assertEqual(failures, [])
         self.assertEqual(len(results), 2)
