@@ -10,6 +10,7 @@ Prints requests per payment (goal ≤ 1.05), 429s that exhausted retries (goal 0
 duplicates (goal 0), and the ratios ours / baseline.
 """
 
+import collections
 import datetime
 import threading
 import time
@@ -81,6 +82,23 @@ def _baseline(fake_mb, payments, max_retries=4):
 
 
 WORKERS = 2
+
+
+def _per_endpoint(fake_mb):
+    """Requests to the Moneybird API by endpoint: where the requests go."""
+    counts = collections.Counter()
+    for method, path, _query in fake_mb.log:
+        if not path.startswith("/api/"):
+            continue
+        if path.endswith("/sales_invoices.json"):
+            counts["list open invoices"] += 1
+        elif "/find_by_invoice_id/" in path:
+            counts["find by number"] += 1
+        elif path.endswith("/payments.json") and method == "POST":
+            counts["register payment"] += 1
+        else:
+            counts[f"{method} {path}"] += 1
+    return ", ".join(f"{name} {n}" for name, n in counts.most_common())
 
 
 def _worker(registry, connection_id, stats, lock):
@@ -176,11 +194,15 @@ class BenchCcvMoneybirdSync(TransactionCase):
                         [("connection_id", "=", connection_id)]
                     )
                     ours_done = len(payments.filtered(lambda p: p.state == "done"))
-                    ours_errors = len(payments.filtered(lambda p: p.state == "error"))
+                    errors = payments.filtered(lambda p: p.state == "error")
+                    ours_errors = len(errors)
+                    reasons = [
+                        (p.reference, p.error_code, p.error_reason, p.details)
+                        for p in errors
+                    ]
             finally:
                 self._drop(connection_id)
             ours_requests = ours_mb.api_requests + ours_mb.rate_limited
-            ours_exhausted = ours_errors
 
             started = time.perf_counter()
             base_exhausted = _baseline(
@@ -199,9 +221,10 @@ class BenchCcvMoneybirdSync(TransactionCase):
         print(
             f"  ours:     {ours_done} done, {ours_requests} Moneybird requests "
             f"({per_payment:.3f}/payment), {ours_mb.rate_limited} answered 429, "
-            f"{ours_exhausted} in errors, {ours_mb.duplicates()} duplicates, "
+            f"{ours_errors} in errors, {ours_mb.duplicates()} duplicates, "
             f"{ours_seconds:.1f}s"
         )
+        print(f"  ours per endpoint: {_per_endpoint(ours_mb)}")
         print(
             f"  baseline: {base_requests} Moneybird requests "
             f"({base_per_payment:.3f}/payment), "
@@ -212,10 +235,13 @@ class BenchCcvMoneybirdSync(TransactionCase):
             f"  ratio ours/baseline: requests {per_payment / base_per_payment:.2f}, "
             f"time {ours_seconds / base_seconds:.2f}"
         )
+        for reason in reasons:
+            print("  in errors:", *reason)
+        # every payment has its open invoice: any payment in Errors is a bug
+        self.assertFalse(reasons, "payments in Errors without a real reason")
         self.assertEqual(ours_done, PAYMENTS)
-        # goal 1.05 (printed above); every new rate window re-reads the open
-        # invoices in pages, which costs about 1 request per 100 open invoices
-        self.assertLessEqual(per_payment, 1.1)
-        self.assertEqual(ours_exhausted, 0)
+        # each worker reads the open invoices once (10 pages) and keeps them for
+        # its next runs; what its snapshot misses is looked up by number
+        self.assertLessEqual(per_payment, 1.05)
         self.assertEqual(ours_mb.rate_limited, 0)
         self.assertEqual(ours_mb.duplicates(), 0)

@@ -51,6 +51,9 @@ class OpenInvoiceIndex:
         if number:
             self._by_number[number] = invoice
 
+    def forget(self, invoice):
+        self._by_number.pop(normalize(invoice.get("invoice_id")), None)
+
     def find(self, *texts):
         for number in candidate_numbers(*texts):
             invoice = self._by_number.get(number)

@@ -6,10 +6,13 @@ Moneybird through :class:`MoneybirdClient`.
 
 import datetime
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 from .errors import ApiError, AuthorizationRevoked, RateLimitExhausted, Unprocessable
 from .matcher import OpenInvoiceIndex, candidate_numbers, has_payment, money
+from .moneybird import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -33,10 +36,32 @@ ALREADY_REGISTERED = "already_registered"
 TRANSIENT_REASONS = (TEMPORARY,)
 # Errors the nightly recheck looks at again: the invoice may have appeared since.
 RECHECKED_REASONS = (TEMPORARY, NO_OPEN_INVOICE)
+# Refusals that depend on the invoice: checked again when the invoice was read earlier.
+INVOICE_REASONS = (AMOUNT_MISMATCH, CURRENCY_MISMATCH)
 # Lookups by number when a payment matches no open invoice (each costs one request).
 MAX_NUMBER_LOOKUPS = 2
 # How far back open invoices are read (Moneybird's default period is this year only).
 PERIOD_YEARS = 3
+# The open invoices one run read are used again by the next runs of the same worker
+# for this long (seconds): a cron that loops, or comes back when a used-up rate window
+# is over, does not read them all again. What the snapshot misses is looked up by
+# number, and a refusal decided on a reused snapshot is checked against Moneybird.
+SNAPSHOT_MAX_AGE = 600.0
+
+# {key: (read at, OpenInvoiceIndex)} per thread: one Odoo worker, one snapshot
+_snapshots = threading.local()
+
+
+def _snapshot_store():
+    store = getattr(_snapshots, "store", None)
+    if store is None:
+        store = _snapshots.store = {}
+    return store
+
+
+def forget_snapshots():
+    """Drop this worker's snapshots (the next run reads the open invoices again)."""
+    _snapshot_store().clear()
 
 
 @dataclass(frozen=True)
@@ -69,15 +94,33 @@ def default_period(today):
 
 
 class PaymentSyncer:
-    """One run: open invoices are read once (paged) and cached for all payments."""
+    """One run: open invoices are read once (paged) and cached for all payments.
 
-    def __init__(self, client, method_accounts, today=None):
+    With a ``snapshot_key`` (one per Moneybird administration) the invoices read are
+    kept for the next runs of this worker, up to :data:`SNAPSHOT_MAX_AGE` seconds.
+    """
+
+    def __init__(
+        self,
+        client,
+        method_accounts,
+        today=None,
+        snapshot_key=None,
+        clock=time.monotonic,
+        fresh=False,
+    ):
         self.client = client
         # {ccv method: (financial_account_id, ledger_account_id or None)}
         self.method_accounts = method_accounts
         self.period = default_period(today or datetime.date.today())
+        self._snapshot_key = snapshot_key and f"{snapshot_key}|{self.period}"
+        self._clock = clock
+        # a person pressed a button: read what Moneybird has now (and keep it)
+        self._fresh = fresh
         self._index = None
         self._index_error = None
+        # the index was read by an earlier run: what it says may be out of date
+        self.reused = False
 
     @property
     def index(self):
@@ -85,6 +128,16 @@ class PaymentSyncer:
         if self._index_error is not None:
             raise self._index_error
         if self._index is None:
+            store = _snapshot_store() if self._snapshot_key else {}
+            read_at, index = store.get(self._snapshot_key, (None, None))
+            if (
+                index is not None
+                and not self._fresh
+                and self._clock() - read_at < SNAPSHOT_MAX_AGE
+            ):
+                self._index, self.reused = index, True
+                return index
+            read_at = self._clock()
             try:
                 self._index = OpenInvoiceIndex(
                     self.client.iter_open_invoices(self.period)
@@ -93,6 +146,11 @@ class PaymentSyncer:
                 if not isinstance(exc, (AuthorizationRevoked, RateLimitExhausted)):
                     self._index_error = exc
                 raise
+            if self._snapshot_key:
+                for key, (when, _index) in list(store.items()):
+                    if read_at - when >= SNAPSHOT_MAX_AGE:
+                        del store[key]  # nobody will use it any more
+                store[self._snapshot_key] = (read_at, self._index)
         return self._index
 
     def process(self, payment):
@@ -122,6 +180,16 @@ class PaymentSyncer:
         invoice = self.index.find(*texts)
         if invoice is None:
             return self._not_open(payment, texts)
+        outcome = self._register(payment, invoice)
+        if outcome.reason in INVOICE_REASONS and self.reused:
+            # decided on an invoice read by an earlier run: ask Moneybird how it is now
+            fresh = self.client.find_invoice_by_number(invoice.get("invoice_id") or "")
+            if fresh is not None:
+                return self._decide_fresh(payment, fresh, outcome.invoice_number)
+        return outcome
+
+    def _register(self, payment, invoice):
+        """Register ``payment`` on the open ``invoice``, or say why not."""
         number = invoice.get("invoice_id") or ""
         found = {"invoice_id": str(invoice.get("id")), "invoice_number": number}
         existing = has_payment(invoice, payment.reference)
@@ -177,35 +245,40 @@ class PaymentSyncer:
             **found,
         )
 
+    def _decide_fresh(self, payment, invoice, number):
+        """The invoice as Moneybird has it now (looked up by number)."""
+        if invoice.get("state") in OPEN_STATES:
+            # open, yet not in the snapshot (made since, or skipped while reading
+            # the pages as another worker paid invoices), or changed since
+            self.index.add(invoice)
+            return self._register(payment, invoice)
+        self.index.forget(invoice)
+        found = {
+            "invoice_id": str(invoice.get("id")),
+            "invoice_number": invoice.get("invoice_id") or number,
+        }
+        existing = has_payment(invoice, payment.reference)
+        if existing:
+            _logger.info(
+                "CCV payment %s is already on Moneybird invoice %s; not sent again",
+                payment.reference,
+                number,
+            )
+            return Outcome(
+                DONE, ALREADY_REGISTERED, payment_id=str(existing.get("id")), **found
+            )
+        return Outcome(
+            ERROR,
+            INVOICE_ALREADY_PAID if invoice.get("state") == "paid" else NO_OPEN_INVOICE,
+            details={"invoice_state": invoice.get("state")},
+            **found,
+        )
+
     def _not_open(self, payment, texts):
-        """No open invoice: maybe it is paid already, possibly by this very payment."""
+        """No open invoice known: maybe it is new, or paid already (possibly by this
+        very payment); Moneybird is asked by number."""
         for number in candidate_numbers(*texts)[:MAX_NUMBER_LOOKUPS]:
             invoice = self.client.find_invoice_by_number(number)
-            if not invoice:
-                continue
-            found = {
-                "invoice_id": str(invoice.get("id")),
-                "invoice_number": invoice.get("invoice_id") or number,
-            }
-            existing = has_payment(invoice, payment.reference)
-            if existing:
-                _logger.info(
-                    "CCV payment %s is already on Moneybird invoice %s; not sent again",
-                    payment.reference,
-                    number,
-                )
-                return Outcome(
-                    DONE,
-                    ALREADY_REGISTERED,
-                    payment_id=str(existing.get("id")),
-                    **found,
-                )
-            return Outcome(
-                ERROR,
-                INVOICE_ALREADY_PAID
-                if invoice.get("state") == "paid"
-                else NO_OPEN_INVOICE,
-                details={"invoice_state": invoice.get("state")},
-                **found,
-            )
+            if invoice:
+                return self._decide_fresh(payment, invoice, number)
         return Outcome(ERROR, NO_OPEN_INVOICE, details={"looked_for": texts})

@@ -4,5 +4,7 @@ from . import connection_moneybird
 from . import connection_sync
 from . import ccv_moneybird_remote
 from . import ccv_payment
+from . import ccv_payment_ccv
+from . import ccv_payment_outcome
 from . import moneybird_token
 from . import request_budget

@@ -1,14 +1,13 @@
-import datetime
+"""The CCV payment as the bookkeeper sees it (Open, Report, Errors) and its buttons."""
+
 import json
 import logging
-import zoneinfo
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_amount
-from odoo.tools.translate import LazyGettext
 
 from ..clients import sync
 from ..clients.errors import ApiError
@@ -23,20 +22,6 @@ CCV_STATUSES = [
     ("failed", "Failed"),
     ("manualintervention", "Manual intervention"),
 ]
-MANUAL_INTERVENTION = "manualintervention"
-CCV_FAILED = "ccv_failed"
-DEFAULT_TZ = "Europe/Amsterdam"
-
-
-def local_date(connection, moment):
-    """The date of a UTC moment where the company is (Europe/Amsterdam by default):
-    a payment at 00:30 in Amsterdam is booked on that day, not on yesterday (UTC)."""
-    tz_name = connection.company_id.partner_id.tz or DEFAULT_TZ
-    try:
-        zone = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo(DEFAULT_TZ)
-    return moment.replace(tzinfo=datetime.UTC).astimezone(zone).date()
 
 
 class CcvPayment(models.Model):
@@ -141,7 +126,7 @@ class CcvPayment(models.Model):
                     self.env._("CCV could not be read: %s", error_text(self.env, exc))
                 ) from exc
             payments = payments.filtered(lambda p: p.state != "done")
-            connection._process_payments(payments)
+            connection.with_context(ccv_fresh_invoices=True)._process_payments(payments)
         return True
 
     def action_more_info(self):
@@ -239,192 +224,4 @@ class CcvPayment(models.Model):
             currency=self.currency_id.name,
             method=self.method or "",
             payment_date=self.payment_date or fields.Date.context_today(self),
-        )
-
-    @api.model
-    def _upsert_from_ccv(self, connection, transactions):
-        """CCV transactions → payments of ``connection`` (created, later updated)."""
-        if not transactions:
-            return self.browse()
-        by_reference = {t.reference: t for t in transactions}
-        existing = self.search(
-            [
-                ("connection_id", "=", connection.id),
-                ("reference", "in", list(by_reference)),
-            ]
-        )
-        known = {p.reference: p for p in existing}
-        currencies = {}
-        to_create = []
-        for reference, transaction in by_reference.items():
-            payment = known.get(reference)
-            if payment:
-                payment._update_status(transaction)
-                continue
-            if transaction.currency not in currencies:
-                currencies[transaction.currency] = (
-                    self.env["res.currency"]
-                    .with_context(active_test=False)
-                    .search([("name", "=", transaction.currency)], limit=1)
-                )
-            to_create.append(
-                {
-                    "connection_id": connection.id,
-                    "reference": reference,
-                    "merchant_order_reference": transaction.merchant_order_reference,
-                    "description": transaction.description,
-                    "amount": float(transaction.amount),
-                    "currency_id": (
-                        currencies[transaction.currency]
-                        or connection.company_id.currency_id
-                    ).id,
-                    "method": transaction.method or False,
-                    "ccv_created": transaction.created,
-                    "payment_date": local_date(connection, transaction.paid_on),
-                }
-            )
-        created = self.create(to_create)
-        for payment in created:
-            payment._update_status(by_reference[payment.reference])
-        return existing | created
-
-    def _update_status(self, transaction):
-        """Follow the CCV status; never touches a payment that is done."""
-        self.ensure_one()
-        if self.state == "done":
-            return
-        vals = {
-            "ccv_status": transaction.status,
-            "failure_code": transaction.failure_code,
-            "payment_date": local_date(self.connection_id, transaction.paid_on),
-        }
-        if transaction.status == "failed":
-            vals.update(
-                state="done",
-                error_code=CCV_FAILED,
-                error_reason=False,
-                result=self.env._(
-                    "Not sent: the payment failed at CCV (%s).",
-                    transaction.failure_code or self.env._("no code"),
-                ),
-            )
-        elif transaction.status == MANUAL_INTERVENTION:
-            vals.update(
-                state="error",
-                error_code=MANUAL_INTERVENTION,
-                error_reason=self.env._(
-                    "CCV put this payment on manual intervention. Contact CCV's "
-                    "helpdesk with reference %s.",
-                    self.reference,
-                ),
-            )
-        elif self.error_code == MANUAL_INTERVENTION:
-            vals.update(state="open", error_code=False, error_reason=False)
-        # payments are read again every run: write only what CCV changed
-        changed = {
-            name: value
-            for name, value in vals.items()
-            if self._fields[name].convert_to_cache(value, self) != self[name]
-            and not (not value and not self[name])
-        }
-        if changed:
-            self.write(changed)
-
-    def _reason_text(self, outcome):
-        invoice = outcome.invoice_number or ""
-        details = outcome.details
-        amount = format_amount(self.env, self.amount, self.currency_id)
-
-        def money(key):
-            value = details.get(key)
-            if value in (None, ""):
-                return "?"
-            return format_amount(self.env, float(value), self.currency_id)
-
-        # what Moneybird said: our sentence in the user's language, or its own words
-        moneybird = outcome.error
-        if isinstance(moneybird, LazyGettext):
-            moneybird = self.env._(moneybird)
-        messages = {
-            sync.REGISTERED: self.env._("Registered on Moneybird invoice %s.", invoice),
-            sync.PARTIALLY_REGISTERED: self.env._(
-                "Registered on Moneybird invoice %(invoice)s; %(rest)s is still open "
-                "there.",
-                invoice=invoice,
-                rest=money("still_open"),
-            ),
-            sync.ALREADY_REGISTERED: self.env._(
-                "Already registered on Moneybird invoice %s; not sent again.", invoice
-            ),
-            sync.NO_OPEN_INVOICE: self.env._(
-                "No open invoice in Moneybird matches order reference '%(ref)s' or "
-                "description '%(desc)s'.",
-                ref=self.merchant_order_reference or "",
-                desc=self.description or "",
-            ),
-            sync.INVOICE_ALREADY_PAID: self.env._(
-                "Invoice %s is already paid in Moneybird by another payment.", invoice
-            ),
-            sync.AMOUNT_MISMATCH: self.env._(
-                "The payment of %(amount)s is more than the %(open)s still open on "
-                "invoice %(invoice)s. Check the invoice in Moneybird.",
-                amount=amount,
-                open=money("open_amount"),
-                invoice=invoice,
-            ),
-            sync.CURRENCY_MISMATCH: self.env._(
-                "The payment is in %(ours)s but invoice %(invoice)s is in %(theirs)s.",
-                ours=self.currency_id.name,
-                invoice=invoice,
-                theirs=details.get("invoice_currency", "?"),
-            ),
-            sync.NO_FINANCIAL_ACCOUNT: self.env._(
-                "No Moneybird clearing account (tussenrekening) is set for payment "
-                "method %s. Set it on the connection, then press Process.",
-                self.method or "?",
-            ),
-            sync.MONEYBIRD_REFUSED: self.env._(
-                "Moneybird refused the payment: %s", moneybird
-            ),
-            sync.TEMPORARY: self.env._(
-                "Moneybird could not be reached (%s). It is tried again tonight, or "
-                "press Process.",
-                moneybird,
-            ),
-        }
-        return messages.get(outcome.reason, outcome.reason)
-
-    def _apply_outcome(self, outcome):
-        self.ensure_one()
-        text = self._reason_text(outcome)
-        vals = {
-            "state": outcome.state,
-            "error_code": outcome.reason if outcome.state == sync.ERROR else False,
-            "error_reason": text if outcome.state == sync.ERROR else False,
-            "result": text if outcome.state == sync.DONE else False,
-            "moneybird_invoice_id": outcome.invoice_id or False,
-            "moneybird_invoice_number": outcome.invoice_number or False,
-            "moneybird_payment_id": outcome.payment_id or False,
-            "details": json.dumps(outcome.details, default=str, indent=1)
-            if outcome.details
-            else False,
-            "attempt_count": self.attempt_count + 1,
-            "last_attempt": fields.Datetime.now(),
-        }
-        self.write(vals)
-        if outcome.reason == sync.ALREADY_REGISTERED:
-            self.message_post(body=escape(text))
-
-    def _set_error_authorization(self):
-        self.write(
-            {
-                "state": "error",
-                "error_code": sync.AUTHORIZATION_REVOKED,
-                "error_reason": self.env._(
-                    "Moneybird no longer accepts the authorization (revoked or "
-                    "expired). "
-                    "Connect Moneybird again on the connection, then press Process."
-                ),
-                "last_attempt": fields.Datetime.now(),
-            }
         )

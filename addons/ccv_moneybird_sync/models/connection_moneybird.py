@@ -4,8 +4,11 @@ import datetime
 import logging
 import secrets
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
 from ..clients import moneybird
@@ -290,11 +293,16 @@ class CcvMoneybirdConnection(models.Model):
         Moneybird rotates the refresh token: the new one is committed in a
         transaction of its own, so a rollback of the run cannot lose it, and a second
         worker that waited for the lock uses the tokens the first one stored instead
-        of refreshing with a token that is no longer valid.
+        of refreshing with a token that is no longer valid
+        (tests/test_token_rotation.py).
         """
         self.ensure_one()
         oauth = self._moneybird_oauth()
         with self.env.registry.cursor() as cr:
+            if isinstance(cr, Cursor):
+                # a worker that waited for the lock must read the tokens the other
+                # one committed (repeatable read would fail on the updated row)
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             cr.execute(
                 SQL(
                     "SELECT access_token, refresh_token, expires_at "

@@ -40,7 +40,7 @@ class CcvMoneybirdConnection(models.Model):
         self.ensure_one()
         self._check_group("account.group_account_manager")
         self._fetch_new_payments()
-        self._process_ready_payments()
+        self.with_context(ccv_fresh_invoices=True)._process_ready_payments()
         return notify(
             self.env._("Payments fetched"),
             self.env._(
@@ -86,7 +86,13 @@ class CcvMoneybirdConnection(models.Model):
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         client = self._moneybird_client()
         syncer = PaymentSyncer(
-            client, self._method_accounts(), fields.Date.context_today(self)
+            client,
+            self._method_accounts(),
+            fields.Date.context_today(self),
+            # the open invoices read by this worker's last run are used again, but
+            # not when a person presses Process or Fetch now: they read them anew
+            snapshot_key=f"{client.base_url}|{client.administration_id}",
+            fresh=not in_cron and bool(self.env.context.get("ccv_fresh_invoices")),
         )
         for start in range(0, len(payments), COMMIT_BATCH):
             if not self._process_batch(syncer, payments[start : start + COMMIT_BATCH]):
@@ -94,6 +100,11 @@ class CcvMoneybirdConnection(models.Model):
             if in_cron:
                 time_left = self.env["ir.cron"]._commit_progress()
                 if time_left < STOP_BEFORE_END:
+                    if start + COMMIT_BATCH < len(payments):
+                        # the rest is for a fresh run of this cron, soon
+                        self.env["ir.cron"].browse(
+                            self.env.context.get("cron_id")
+                        ).exists()._trigger()
                     break
         _logger.info(
             "CCV–Moneybird %s: %s payments, %s Moneybird requests, %s answered 429",

@@ -5,3 +5,7 @@ from . import test_sync
 from . import test_languages
 from . import test_access
 from . import test_protocol
+from . import test_token_rotation
+from . import test_open_invoices
+from . import test_cron_window
+from . import test_tour

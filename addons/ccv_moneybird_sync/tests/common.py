@@ -5,6 +5,7 @@ import datetime
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools.convert import convert_file
 
+from ..clients.sync import forget_snapshots
 from .fake_ccv import FakeCcv
 from .fake_moneybird import ADMIN_ID, FakeMoneybird
 
@@ -85,8 +86,11 @@ class CcvMoneybirdCase(TransactionCase):
         self.fake_mb.hits.clear()
         self.fake_mb.log.clear()
         self.fake_mb.rate_limited = 0
+        self.fake_mb.latency = 0.0
         self.fake_mb.reject_next_payment = None
         self.fake_mb.max_requests, self.fake_mb.window = 150, TEST_WINDOW
+        # an earlier test's open invoices are not this test's
+        forget_snapshots()
         # the request budget lives in the database, shared by all processes
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM ccv_moneybird_request")

@@ -76,6 +76,9 @@ class FakeMoneybird(FakeServer):
         self.refresh_tokens = {}  # token -> scope
         self.scopes = {}  # access token -> set of scopes
         self.refresh_count = 0
+        self.refresh_grants = []  # the refresh tokens sent to /oauth/token, in order
+        self.latency = 0.0  # seconds each API call takes to answer
+        self.token_delay = 0.0  # seconds a refresh takes (to make workers overlap)
         self.broken = {}  # path suffix -> status answered (a failing endpoint)
         self.hits = collections.deque()
         self.api_requests = 0
@@ -172,6 +175,7 @@ class FakeMoneybird(FakeServer):
             )
         self.hits.append(now)
         self.api_requests += 1
+        time.sleep(self.latency)
         for suffix, status in self.broken.items():
             if path.endswith(suffix):
                 return status, {"error": "Internal server error"}, {}
@@ -207,6 +211,8 @@ class FakeMoneybird(FakeServer):
             if not redirect or redirect != form.get("redirect_uri"):
                 return 400, {"error": "invalid_grant"}, {}
         elif grant == "refresh_token":
+            self.refresh_grants.append(form.get("refresh_token"))
+            time.sleep(self.token_delay)
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant"}, {}
             scope = self.refresh_tokens.pop(form["refresh_token"])

@@ -7,6 +7,7 @@ import requests
 
 from odoo.tests import HttpCase, tagged
 
+from ..clients.sync import forget_snapshots
 from .common import T0_MS, start_fakes
 from .fake_moneybird import ADMIN_ID
 
@@ -22,6 +23,7 @@ class TestRoutes(HttpCase):
         super().setUp()
         self.fake_ccv.log.clear()
         self.fake_mb.log.clear()
+        forget_snapshots()
         self.connection = self.env["ccv.moneybird.connection"].create(
             {
                 "name": "Webshop",

@@ -278,25 +278,6 @@ class TestDuplicatesAndReruns(CcvMoneybirdCase):
         self.assertEqual(self.fake_mb.duplicates(), 0)
         self.assertEqual(len(self.fake_mb.payments_with(reference)), 1)
 
-    def test_open_invoices_are_read_in_pages_once_per_run(self):
-        for number in range(1, 251):
-            self.fake_mb.add_invoice(f"2026-{number:04d}", "1.00")
-        for number in (3, 120, 249):
-            self.ccv_payment("1.00", f"2026-{number:04d}")
-        self.fetch()
-        pages = [e for e in self.fake_mb.log if e[1].endswith("/sales_invoices.json")]
-        self.assertEqual(len(pages), 3, "250 open invoices: three pages of 100")
-        self.assertTrue(all("period:" in e[2]["filter"] for e in pages))
-        self.assertEqual(len(self.moneybird_posts()), 3)
-
-    def test_last_years_open_invoice_is_found(self):
-        """Moneybird's default period is this year; we ask for more."""
-        last_year = datetime.date(2025, 12, 15)
-        self.fake_mb.add_invoice("2025-0999", "44.00", invoice_date=last_year)
-        reference = self.ccv_payment("44.00", "2025-0999")
-        self.fetch()
-        self.assertEqual(self.payment(reference).state, "done")
-
 
 @tagged("post_install", "-at_install")
 class TestRateLimiting(CcvMoneybirdCase):
