@@ -20,6 +20,14 @@ KEY_MARK = "idempotency-key:"
 class OdooJson2Backend(Json2Client, AccountingBackend):
     label = "Odoo (JSON-2 API)"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Ids of the journals and accounts found by this client: a client serves
+        # one worker's run (under a minute), so they are looked up once per run,
+        # not for every booking. The company (its lock dates), earlier bookings
+        # and duplicates are asked for every booking.
+        self._found_ids = {}
+
     # ------------------------------------------------------------ operations
     def connect(self):
         users = self._call("res.users", "search_read", domain=[], fields=["login"])
@@ -202,6 +210,9 @@ class OdooJson2Backend(Json2Client, AccountingBackend):
             )
 
     def _journal(self, company, code):
+        key = ("account.journal", company["id"], code)
+        if key in self._found_ids:
+            return self._found_ids[key]
         found = self._call(
             "account.journal",
             "search_read",
@@ -215,18 +226,30 @@ class OdooJson2Backend(Json2Client, AccountingBackend):
                 _lt("The accounting package has no journal %(journal)s.", journal=code),
                 details={"journal": code},
             )
+        self._found_ids[key] = found[0]["id"]
         return found[0]["id"]
 
     def _accounts(self, company, lines):
         codes = sorted({line["account_code"] for line in lines})
-        found = self._call(
-            "account.account",
-            "search_read",
-            domain=[("code", "in", codes)],
-            fields=["code"],
-            context=self._company_context(company),
-        )
-        by_code = {account["code"]: account["id"] for account in found}
+        known = self._found_ids
+        by_code = {
+            code: known[("account.account", company["id"], code)]
+            for code in codes
+            if ("account.account", company["id"], code) in known
+        }
+        if len(by_code) < len(codes):
+            found = self._call(
+                "account.account",
+                "search_read",
+                domain=[("code", "in", [c for c in codes if c not in by_code])],
+                fields=["code"],
+                context=self._company_context(company),
+            )
+            for account in found:
+                known[("account.account", company["id"], account["code"])] = account[
+                    "id"
+                ]
+                by_code[account["code"]] = account["id"]
         missing = [code for code in codes if code not in by_code]
         if missing:
             raise OfficeError(
