@@ -295,9 +295,14 @@ class AccountingBackend(models.Model):
                 time_budget=budget, before_start=cron._commit_progress
             )
             remaining = backend._due_task_count()
-            wake_up = fields.Datetime.now() if remaining else backend._next_wake_up()
-            # within the scheduled action, Odoo itself runs again at once while
-            # work remains (the progress below)
-            if wake_up and not (remaining and self.env.context.get("cron_id")):
-                backend._wake_up_at(wake_up)
+            if remaining:
+                # Odoo runs the job again while it reports work left (the
+                # progress below), then only reschedules it: without a trigger
+                # that wakes them, its cron workers sleep up to a minute first.
+                # sudo: the connector's own scheduled action (system-only model)
+                backend.cron_id.sudo()._trigger()
+            else:
+                wake_up = backend._next_wake_up()
+                if wake_up:
+                    backend._wake_up_at(wake_up)
             cron._commit_progress(handled, remaining=remaining)
