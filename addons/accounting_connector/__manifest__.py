@@ -23,4 +23,7 @@
         "views/accounting_connector_menus.xml",
     ],
     "demo": ["demo/accounting_connector_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["accounting_connector/static/tests/tours/*.js"],
+    },
 }

@@ -14,6 +14,7 @@ from odoo.tools import SQL
 
 from ..backends import BackendError, perform
 from .accounting_backend import MAX_RUN_SECONDS
+from .accounting_task_queue import due_heads_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -213,28 +214,8 @@ class AccountingBackend(models.Model):
         self.ensure_one()
         self.env.cr.execute(
             SQL(
-                """
-            SELECT count(*)
-              FROM accounting_dossier dossier
-              CROSS JOIN LATERAL (
-                    SELECT head.id
-                      FROM accounting_task head
-                     WHERE head.dossier_id = dossier.id
-                       AND head.state IN ('pending', 'running', 'failed')
-                     ORDER BY head.id
-                     LIMIT 1
-                   ) head
-              JOIN accounting_task task ON task.id = head.id
-             WHERE dossier.backend_id = %(backend)s
-               AND dossier.active
-               AND dossier.state IN ('activating', 'active', 'blocked')
-               AND ((task.state = 'pending'
-                     AND (task.next_attempt_at IS NULL
-                          OR task.next_attempt_at <= %(now)s))
-                    OR (task.state = 'running' AND task.lease_until < %(now)s))
-            """,
-                backend=self.id,
-                now=fields.Datetime.now(),
+                "SELECT count(*) FROM %s",
+                due_heads_sql(self.id, fields.Datetime.now()),
             )
         )
         return self.env.cr.fetchone()[0]
@@ -314,9 +295,14 @@ class AccountingBackend(models.Model):
                 time_budget=budget, before_start=cron._commit_progress
             )
             remaining = backend._due_task_count()
-            wake_up = fields.Datetime.now() if remaining else backend._next_wake_up()
-            # within the scheduled action, Odoo itself runs again at once while
-            # work remains (the progress below)
-            if wake_up and not (remaining and self.env.context.get("cron_id")):
-                backend._wake_up_at(wake_up)
+            if remaining:
+                # Odoo runs the job again while it reports work left (the
+                # progress below), then only reschedules it: without a trigger
+                # that wakes them, its cron workers sleep up to a minute first.
+                # sudo: the connector's own scheduled action (system-only model)
+                backend.cron_id.sudo()._trigger()
+            else:
+                wake_up = backend._next_wake_up()
+                if wake_up:
+                    backend._wake_up_at(wake_up)
             cron._commit_progress(handled, remaining=remaining)

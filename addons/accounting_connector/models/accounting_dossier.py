@@ -130,17 +130,22 @@ class AccountingDossier(models.Model):
                 )
 
     def write(self, vals):
-        if (
-            not self.env.su
-            and set(vals) - OFFICE_FIELDS
-            and not self.env.user.has_group("account.group_account_manager")
-        ):
-            raise AccessError(
-                self.env._(
-                    "Only an accounting manager can change a dossier; office users "
-                    "can correct its dossier code."
+        if self.env.su:
+            return super().write(vals)
+        if set(vals) - OFFICE_FIELDS:
+            if not self.env.user.has_group("account.group_account_manager"):
+                raise AccessError(
+                    self.env._(
+                        "Only an accounting manager can change a dossier; office "
+                        "users can correct its dossier code."
+                    )
                 )
-            )
+        elif vals and self.env.user.has_group("account.group_account_invoice"):
+            # A dossier of one of the user's companies (the read rule)...
+            self.check_access("read")
+            # sudo: ...whose code office users correct (and whose task they
+            # restart) also when its company is not selected in the switcher
+            return super(AccountingDossier, self.sudo()).write(vals)
         return super().write(vals)
 
     def action_restart_failed_tasks(self):

@@ -8,3 +8,4 @@ from . import test_json2_errors
 from . import test_error_texts
 from . import test_cron_limits
 from . import test_office_users
+from . import test_tour

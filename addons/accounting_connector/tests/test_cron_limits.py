@@ -64,6 +64,20 @@ class TestCronLimits(ConnectorCase):
             )
             self.assertEqual(states, sorted(states), "FIFO: done ones come first")
 
+    def test_work_left_wakes_the_cron_workers_at_once(self):
+        for index in range(6):
+            self._task(self.dossier_a, name=f"A{index}")
+        _elapsed, (_done, remaining) = self._cron_run(ScriptedClient(delay=0.6))
+        self.assertEqual(remaining, 1)
+        # a trigger due now makes Odoo notify its sleeping cron workers
+        due_now = self.env["ir.cron.trigger"].search(
+            [
+                ("cron_id", "=", self.backend.cron_id.id),
+                ("call_at", "<=", fields.Datetime.now()),
+            ]
+        )
+        self.assertTrue(due_now, "the next slice starts at once, not in a minute")
+
     def test_claim_of_a_stopped_server_wakes_the_connector_up(self):
         self._task(self.dossier_a, name="A1")
         before = fields.Datetime.now()

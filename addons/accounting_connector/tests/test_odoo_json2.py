@@ -124,6 +124,30 @@ class TestOdooJson2Backend(HttpCase):
         self.assertFalse(self._entries(invoice.name))
         self.assertEqual(self.client.delete_proposal(CODE, deletion, "key-del-1"), "")
 
+    def test_journal_and_accounts_are_looked_up_once_per_run(self):
+        calls = []
+        call = self.client._call
+
+        def counting(model, method, *args, **kwargs):
+            calls.append(model)
+            return call(model, method, *args, **kwargs)
+
+        self.client._call = counting
+        first, second = self._invoice(), self._invoice()
+        self.client.post_proposal(CODE, first._accounting_proposal(), "key-run-1")
+        booked_first = len(calls)
+        self.client.post_proposal(CODE, second._accounting_proposal(), "key-run-2")
+        self.assertNotIn("account.journal", calls[booked_first:])
+        self.assertNotIn("account.account", calls[booked_first:])
+        self.assertEqual(len(calls) - booked_first, booked_first - 2)
+        self.env.invalidate_all()
+        entry = self._entries(second.name)
+        self.assertEqual(entry.journal_id, second.journal_id)
+        self.assertEqual(
+            sorted((l.account_id.code, l.debit) for l in entry.line_ids),
+            sorted((l.account_id.code, l.debit) for l in second.line_ids),
+        )
+
     def test_booked_proposal_cannot_be_deleted(self):
         invoice = self._invoice()
         reference = self.client.post_proposal(

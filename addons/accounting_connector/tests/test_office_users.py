@@ -33,6 +33,21 @@ class TestOfficeUsers(ConnectorCase):
         self.assertEqual(task.state, "done")
         self.assertEqual(self.dossier_a.state, "active")
 
+    def test_bookkeeper_corrects_the_code_of_a_company_not_selected(self):
+        self._fail(self.dossier_b, SupportError("unknown_dossier", "No B-001."))
+        # the web client selects the main company only; the dossier is Klant B's
+        dossier = self.dossier_b.with_user(self.bookkeeper).with_context(
+            allowed_company_ids=[self.env.company.id]
+        )
+        dossier.code = "B-002"
+        self.assertEqual(self.dossier_b.code, "B-002")
+        dossier.action_restart_failed_tasks()
+        self.assertEqual(self.dossier_b.task_ids.state, "pending")
+        other = self.env["res.company"].create({"name": "Niet van kantoor BV"})
+        stranger = self._dossier("Vreemd", "V-001", other)
+        with self.assertRaises(AccessError):
+            stranger.with_user(self.bookkeeper).code = "V-002"
+
     def test_bookkeeper_cannot_change_other_dossier_fields(self):
         dossier = self.dossier_a.with_user(self.bookkeeper).with_context(lang="nl_NL")
         with self.assertRaisesRegex(AccessError, "boekhoudmanager"):
