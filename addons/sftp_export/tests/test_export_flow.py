@@ -9,7 +9,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -385,12 +385,12 @@ class TestExportFlow(SftpServerCase):
         self.assertIn("instead of the trusted", run.error)
         self.assertFalse(bill.sftp_exported_on)
         self.assertEqual(self.remote_files(), [])
-        as_admin = self.server.with_user(self.admin)
-        with self.assertRaisesRegex(UserError, "instead of the trusted"):
-            as_admin.action_test_connection()
+        state, result = self.connection_test(self.server, self.admin)
+        self.assertEqual(state, "failed")
+        self.assertIn("instead of the trusted", result)
         # The administrator knows the server was reinstalled: trust its new key.
-        as_admin.action_forget_host_key()
-        as_admin.action_test_connection()
+        self.server.with_user(self.admin).action_forget_host_key()
+        self.assertEqual(self.connection_test(self.server, self.admin)[0], "ok")
         self.assertEqual(self.server.host_key_fingerprint, self.sshd.host_fingerprint)
         self.assertEqual(self.export(schedule).state, "delivered")
         self.assertTrue(bill.sftp_exported_on)
@@ -398,8 +398,9 @@ class TestExportFlow(SftpServerCase):
     def test_read_only_directory_fails_with_the_reason(self):
         self.make_bill()
         self.server.directory = str(self.sshd.readonly_dir)
-        with self.assertRaisesRegex(UserError, "give the user write access"):
-            self.server.with_user(self.manager).action_test_connection()
+        state, result = self.connection_test(self.server, self.manager)
+        self.assertEqual(state, "failed")
+        self.assertIn("give the user write access", result)
         run = self.export(self.make_schedule())
         self.assertEqual(run.state, "failed")
         self.assertIn("give the user write access", run.error)
