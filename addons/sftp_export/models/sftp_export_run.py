@@ -167,10 +167,11 @@ class SftpExportRun(models.Model):
             )
 
     def _link_records(self, records):
-        """Remember which records the file holds.
+        """Remember which records the file of this new history line holds.
 
         One INSERT for the whole file: a file holds thousands of records, and the
-        ORM would write the relation row by row with a parameter per value.
+        ORM would write the relation row by row with a parameter per value. The
+        line is new, so none of these rows exists yet.
         """
         self.ensure_one()
         if not records:
@@ -178,13 +179,13 @@ class SftpExportRun(models.Model):
         field = self._fields[LINK_FIELDS[records._name]]
         self.env.execute_query(
             SQL(
-                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[]) "
-                "ON CONFLICT DO NOTHING",
+                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[])",
                 SQL.identifier(field.relation),
                 SQL.identifier(field.column1),
                 SQL.identifier(field.column2),
                 self.id,
-                records.ids,
+                # One text parameter: psycopg2 would quote the ints one by one.
+                "{" + ",".join(map(str, records.ids)) + "}",
             )
         )
         self.invalidate_recordset([field.name])

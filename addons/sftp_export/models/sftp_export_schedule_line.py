@@ -163,17 +163,21 @@ class SftpExportScheduleLine(models.Model):
         # The status travels with the column values: one query for both.
         values = self.format_id._rows(candidates, columns, status_fields)
         width = len(columns)
+        # Read once: the loop runs once per candidate.
+        dataset, is_ready = self.dataset, Model._sftp_is_ready
+        include_ready = self.include_ready
+        include_missing_info = self.include_missing_info
         selected, left_out, rows = [], {}, []
         for record, row in zip(candidates, values, strict=True):
-            ready_status = Model._sftp_is_ready(self.dataset, row[width:])
+            ready_status = is_ready(dataset, row[width:])
             missing = [
                 header for index, header in required if row[index] in EMPTY_VALUES
             ]
-            if missing and not self.include_missing_info:
-                if ready_status and self.include_ready:
+            if missing and not include_missing_info:
+                if ready_status and include_ready:
                     left_out[record] = missing
                 continue
-            if ready_status and not missing and not self.include_ready:
+            if ready_status and not missing and not include_ready:
                 continue
             selected.append(record.id)
             if keep_rows:
