@@ -1,5 +1,6 @@
 from . import sftp_exported_mixin
 from . import sftp_export_server
+from . import sftp_export_server_connection
 from . import sftp_export_format_column
 from . import sftp_export_format
 from . import sftp_export_run

@@ -138,9 +138,13 @@ class SftpExportFormat(models.Model):
             plan = ((), field) if sql_readable(field) else None
             plans.append(plan)
             getters.append(None if plan else field.__get__)
+        by_sql_only = not any(getters)
         for start in range(0, len(records), ROWS_BATCH):
             batch = records[start : start + ROWS_BATCH]
             sql_values = _sql_values(batch, plans)
+            if by_sql_only:  # the usual format: every value came from SQL
+                yield from sql_values
+                continue
             for record, stored in zip(batch, sql_values, strict=True):
                 yield [
                     getter(record) if getter else value

@@ -73,8 +73,18 @@ class SftpExportRun(models.Model):
     next_attempt = fields.Datetime(string="Next attempt", readonly=True, index=True)
     error = fields.Text(readonly=True)
     attachment_id = fields.Many2one(
-        "ir.attachment", string="File", readonly=True, ondelete="set null"
+        "ir.attachment",
+        string="CSV file",
+        readonly=True,
+        ondelete="set null",
+        help="The CSV that was sent. A zip with originals is not kept twice: "
+        "it is made again, byte for byte the same, from this CSV and the "
+        "originals when it is sent again.",
     )
+    # What the zip holds besides the CSV: {"csv": member name, "date_time":
+    # [...], "originals": [[member name, attachment id, checksum], ...]}.
+    zip_plan = fields.Json(string="Zip contents", readonly=True, copy=False)
+    file_size = fields.Integer(string="Size (bytes)", readonly=True, copy=False)
     resent_from_id = fields.Many2one(
         "sftp.export.run", string="Sent again from", readonly=True, ondelete="set null"
     )
@@ -130,6 +140,8 @@ class SftpExportRun(models.Model):
                 "state": "ready",
                 "next_attempt": fields.Datetime.now(),
                 "attachment_id": run.attachment_id.id,
+                "zip_plan": run.zip_plan,
+                "file_size": run.file_size,
                 "resent_from_id": run.id,
             }
         )
@@ -155,10 +167,11 @@ class SftpExportRun(models.Model):
             )
 
     def _link_records(self, records):
-        """Remember which records the file holds.
+        """Remember which records the file of this new history line holds.
 
         One INSERT for the whole file: a file holds thousands of records, and the
-        ORM would write the relation row by row with a parameter per value.
+        ORM would write the relation row by row with a parameter per value. The
+        line is new, so none of these rows exists yet.
         """
         self.ensure_one()
         if not records:
@@ -166,13 +179,13 @@ class SftpExportRun(models.Model):
         field = self._fields[LINK_FIELDS[records._name]]
         self.env.execute_query(
             SQL(
-                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[]) "
-                "ON CONFLICT DO NOTHING",
+                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[])",
                 SQL.identifier(field.relation),
                 SQL.identifier(field.column1),
                 SQL.identifier(field.column2),
                 self.id,
-                records.ids,
+                # One text parameter: psycopg2 would quote the ints one by one.
+                "{" + ",".join(map(str, records.ids)) + "}",
             )
         )
         self.invalidate_recordset([field.name])

@@ -4,8 +4,15 @@ queued --build--> ready --(commit)--> upload --> delivered --(commit)
 A worker that dies after the upload but before its commit leaves the line
 "ready": the next run finds the identical file under the final name on the
 server and only records the delivery (SftpClient.upload never renames twice).
+
+Only the CSV is kept (as the line's attachment). A zip is uploaded from the
+temporary file it was written to; a retry, a recovery or "Send again" makes
+it again from the CSV and the same originals, byte for byte the same (fixed
+member dates, the originals' checksums and the size are checked). Storing the
+zip as well would write and hash every original a second time.
 """
 
+import contextlib
 import datetime
 import io
 import logging
@@ -16,6 +23,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools.misc import format_datetime
 
+from ..services import export_file
 from ..services.sftp_client import SftpError
 
 _logger = logging.getLogger(__name__)
@@ -55,30 +63,36 @@ class SftpExportRun(models.Model):
             if not run or run.state not in ("queued", "ready"):
                 continue
             run = run.with_company(run.company_id).with_context(lang=run._lang())
-            if run.state == "queued":
-                try:
-                    with self.env.cr.savepoint():
-                        run._build()
-                except Exception:
-                    # A bug must not stop the other lines, nor come back forever.
-                    _logger.exception("SFTP export %s: the file failed", run.id)
-                    run._fail(
-                        self.env._(
-                            "The file could not be made because of an error in "
-                            "Odoo: ask your administrator to read the server log."
-                        )
-                    )
-                # "ready" is committed before anything leaves Odoo.
-                Cron._commit_progress()
-                if run.state != "ready" or not run.try_lock_for_update(
-                    allow_referencing=True
-                ):
-                    if Cron._commit_progress(1) < TIME_NEEDED:
-                        break
-                    continue
-            run._deliver()
+            if run.state == "ready":
+                run._deliver()
+            else:
+                run._build_and_deliver()
             if Cron._commit_progress(1) < TIME_NEEDED:
                 break
+
+    def _build_and_deliver(self):
+        """Make the file of a queued line, commit it "ready", upload it from
+        the temporary file it was written to."""
+        Cron = self.env["ir.cron"]
+        with tempfile.TemporaryFile() as built:
+            try:
+                with self.env.cr.savepoint():
+                    self._build(built)
+            except Exception:
+                # A bug must not stop the other lines, nor come back forever.
+                _logger.exception("SFTP export %s: the file failed", self.id)
+                self._fail(
+                    self.env._(
+                        "The file could not be made because of an error in "
+                        "Odoo: ask your administrator to read the server log."
+                    )
+                )
+            # "ready" is committed before anything leaves Odoo.
+            Cron._commit_progress()
+            if self.state == "ready" and self.try_lock_for_update(
+                allow_referencing=True
+            ):
+                self._deliver(built)
 
     def _lang(self):
         # Odoo runs crons without a language: what the run keeps (errors,
@@ -86,8 +100,9 @@ class SftpExportRun(models.Model):
         return self.company_id.partner_id.lang or self.env.user.lang or "en_US"
 
     # -- build ------------------------------------------------------------------
-    def _build(self):
-        """Make the file of a queued line and keep it as its attachment."""
+    def _build(self, target):
+        """Make the file of a queued line into the binary file target; keep
+        its CSV as the line's attachment."""
         self.ensure_one()
         line = self.schedule_line_id
         if not line or not self.server_id:
@@ -99,29 +114,39 @@ class SftpExportRun(models.Model):
             )
         local_now = self.schedule_id._local_now()
         try:
-            records, left_out = line._select()
+            records, left_out, rows = line._select(keep_rows=True)
             line._post_left_out(left_out)
             if not records:
                 self.state = "skipped"
                 self.schedule_id._post_run_feed(self)
                 return
+            csv_name = line.format_id._file_name(local_now)
             file_name = line.format_id._file_name(
                 local_now, zipped=line.include_attachments
             )
-            with tempfile.TemporaryFile() as target:
-                originals = line._write_file(target, records, local_now)
-                target.seek(0)
-                attachment = self.env["ir.attachment"].create(
-                    {
-                        "name": file_name,
-                        "raw": target.read(),
-                        "res_model": self._name,
-                        "res_id": self.id,
-                        "mimetype": "application/zip"
-                        if line.include_attachments
-                        else "text/csv",
-                    }
-                )
+            csv_data = line._csv_data(records, rows)
+            zip_plan, originals = False, 0
+            if line.include_attachments:
+                zip_plan = {
+                    "csv": csv_name,
+                    "date_time": export_file.zip_date_time(local_now),
+                    "originals": [
+                        [member, original.id, original.checksum]
+                        for member, original in line._originals(records)
+                    ],
+                }
+                originals = self._write_zip(target, zip_plan, csv_data)
+            else:
+                target.write(csv_data)
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": csv_name,
+                    "raw": csv_data,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "mimetype": "text/csv",
+                }
+            )
             remote = self.server_id._remote_url(file_name)
         except (UserError, ValueError) as error:
             return self._fail(
@@ -136,24 +161,80 @@ class SftpExportRun(models.Model):
                 "record_count": len(records),
                 "attachment_count": originals,
                 "attachment_id": attachment.id,
+                "zip_plan": zip_plan,
+                "file_size": target.tell(),
                 "next_attempt": fields.Datetime.now(),
                 "date": fields.Datetime.now(),
             }
         )
 
+    def _write_zip(self, target, plan, csv_data):
+        """Write the zip of the plan; the originals are read one at a time."""
+        entries = plan["originals"]
+        found = {
+            attachment.id: attachment
+            for attachment in self.env["ir.attachment"]
+            .sudo()
+            .search_fetch(
+                [("id", "in", [entry[1] for entry in entries])],
+                ["checksum", "store_fname"],
+            )
+        }
+        originals = []
+        for member, attachment_id, checksum in entries:
+            attachment = found.get(attachment_id)
+            if not attachment or attachment.checksum != checksum:
+                raise UserError(
+                    self.env._(
+                        "The original document %s was deleted or changed after "
+                        "the file was made: export the records again to send "
+                        "them with their current documents.",
+                        member.removeprefix(export_file.ORIGINALS_FOLDER),
+                    )
+                )
+            originals.append((member, _reader(attachment)))
+        return export_file.write_zip_file(
+            target, originals, plan["csv"], csv_data, tuple(plan["date_time"])
+        )
+
+    @contextlib.contextmanager
+    def _file_to_send(self):
+        """The kept file, or the zip made again from its CSV and originals."""
+        csv_data = self.attachment_id.raw or b""
+        if not self.zip_plan:
+            yield io.BytesIO(csv_data)
+            return
+        with tempfile.TemporaryFile() as target:
+            self._write_zip(target, self.zip_plan, csv_data)
+            if self.file_size and target.tell() != self.file_size:
+                raise UserError(
+                    self.env._(
+                        "The zip made again differs from the one made for this "
+                        "export: export the records again."
+                    )
+                )
+            yield target
+
     # -- deliver ----------------------------------------------------------------
-    def _deliver(self):
-        """One upload attempt of a ready line."""
+    def _deliver(self, built=None):
+        """One upload attempt of a ready line: of the file just built, or of the
+        kept file."""
         self.ensure_one()
         self.attempts += 1
-        try:
-            client = self.server_id._sftp_client()
-            self.remote_path = self.server_id._remote_url(self.file_name)
-            client.upload(io.BytesIO(self.attachment_id.raw or b""), self.file_name)
-        except SftpError as error:
-            return self._attempt_failed(error)
-        except (UserError, ValueError) as error:
-            return self._fail(_text(self.env, error))
+        with contextlib.ExitStack() as stack:
+            try:
+                fileobj = (
+                    built
+                    if built is not None
+                    else stack.enter_context(self._file_to_send())
+                )
+                client = self.server_id._sftp_client()
+                self.remote_path = self.server_id._remote_url(self.file_name)
+                client.upload(fileobj, self.file_name)
+            except SftpError as error:
+                return self._attempt_failed(error)
+            except (UserError, ValueError) as error:
+                return self._fail(_text(self.env, error))
         self.write(
             {
                 "state": "delivered",
@@ -205,3 +286,17 @@ def _text(env, error):
     if isinstance(error, UserError):
         return error.args[0]
     return str(error)
+
+
+def _reader(attachment):
+    """A function reading the attachment's content when it is packed: one
+    original in memory at a time.
+
+    Through the attachment's storage API (_file_read, which storage addons
+    override) with the file names fetched for all originals in one query:
+    reading `raw` record by record costs a query per original.
+    """
+    store_fname = attachment.store_fname
+    if store_fname:
+        return lambda: attachment._file_read(store_fname)
+    return lambda: attachment.with_prefetch().raw or b""

@@ -56,6 +56,11 @@ class SftpExportSchedule(models.Model):
     )
     server_public_key = fields.Char(related="server_id.public_key")
     server_host_key_fingerprint = fields.Char(related="server_id.host_key_fingerprint")
+    server_connection_state = fields.Selection(related="server_id.connection_state")
+    server_connection_result = fields.Text(related="server_id.connection_result")
+    server_connection_tested_on = fields.Datetime(
+        related="server_id.connection_tested_on"
+    )
     monday = fields.Boolean(default=True)
     tuesday = fields.Boolean(default=True)
     wednesday = fields.Boolean(default=True)

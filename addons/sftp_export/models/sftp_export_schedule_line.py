@@ -1,10 +1,8 @@
-import io
-
 from odoo import api, fields, models
 from odoo.fields import Domain
 
 from ..services import export_file
-from ..services.csv_writer import write_csv
+from ..services.csv_writer import csv_bytes
 from .sftp_exported_mixin import dataset_models, dataset_selection
 
 EMPTY_VALUES = (None, False, "")  # a required column with one of these is missing
@@ -144,45 +142,59 @@ class SftpExportScheduleLine(models.Model):
         self.ensure_one()
         return self._model().search(self._base_domain(), order="id")
 
-    def _select(self, candidates=None):
+    def _select(self, candidates=None, keep_rows=False):
         """(records to export, {record: missing headers} left out for missing
-        info). Only the required columns are read here: the file's rows are
-        read while it is written."""
+        info). Only the required columns are read, unless keep_rows: then all
+        the format's columns are read in the same query, and their rows for
+        the records to export come third (what the file is written from)."""
         self.ensure_one()
         if candidates is None:
             candidates = self._candidates()
-        required = self.format_id.column_ids.filtered("required")
-        headers = required.mapped("header")
+        columns = self.format_id.column_ids
+        if not keep_rows:
+            columns = columns.filtered("required")
+        required = [
+            (index, column.header)
+            for index, column in enumerate(columns)
+            if column.required
+        ]
         Model = self._model()
         status_fields = Model._sftp_status_fields(self.dataset)
         # The status travels with the column values: one query for both.
-        values = self.format_id._rows(candidates, required, status_fields)
-        width = len(required)
-        selected, left_out = [], {}
+        values = self.format_id._rows(candidates, columns, status_fields)
+        width = len(columns)
+        # Read once: the loop runs once per candidate.
+        dataset, is_ready = self.dataset, Model._sftp_is_ready
+        include_ready = self.include_ready
+        include_missing_info = self.include_missing_info
+        selected, left_out, rows = [], {}, []
         for record, row in zip(candidates, values, strict=True):
-            ready_status = Model._sftp_is_ready(self.dataset, row[width:])
+            ready_status = is_ready(dataset, row[width:])
             missing = [
-                header
-                for header, value in zip(headers, row, strict=False)
-                if value in EMPTY_VALUES
+                header for index, header in required if row[index] in EMPTY_VALUES
             ]
-            if missing and not self.include_missing_info:
-                if ready_status and self.include_ready:
+            if missing and not include_missing_info:
+                if ready_status and include_ready:
                     left_out[record] = missing
                 continue
-            if ready_status and not missing and not self.include_ready:
+            if ready_status and not missing and not include_ready:
                 continue
             selected.append(record.id)
+            if keep_rows:
+                rows.append(row[:width])
+        if keep_rows:
+            return candidates.browse(selected), left_out, rows
         return candidates.browse(selected), left_out
 
     def _originals(self, records):
-        """(member name, opener) for every document attached to the records."""
+        """(member name, attachment) for every document attached to the
+        records, in the order they go into the zip."""
         attachments = (
             self.env["ir.attachment"]
             .sudo()
             .search_fetch(
                 [("res_model", "=", records._name), ("res_id", "in", records.ids)],
-                ["res_id", "name", "store_fname"],
+                ["res_id", "name", "store_fname", "checksum"],
                 order="res_id, id",
             )
         )
@@ -196,10 +208,10 @@ class SftpExportScheduleLine(models.Model):
             else record.display_name
             for record in with_originals
         }
-        return [
-            (f"{names[attachment.res_id]}_{attachment.name}", _opener(attachment))
-            for attachment in attachments
-        ]
+        members = export_file.original_member_names(
+            f"{names[original.res_id]}_{original.name}" for original in attachments
+        )
+        return list(zip(members, attachments, strict=True))
 
     # -- the file -------------------------------------------------------------------
     def _post_left_out(self, left_out):
@@ -224,33 +236,8 @@ class SftpExportScheduleLine(models.Model):
             )
         self.schedule_id.message_post(body=body)
 
-    def _write_file(self, target, records, local_now):
-        """Write the CSV, or the zip of originals and CSV, to the binary file
-        target; returns the number of originals."""
-        options = self.format_id._csv_options()
-        rows = self.format_id._rows(records)  # read batch by batch, as written
-        if not self.include_attachments:
-            write_csv(target, rows, options)
-            return 0
-        return export_file.write_zip_file(
-            target,
-            self.format_id._file_name(local_now),
-            rows,
-            options,
-            self._originals(records),
-            local_now,
-        )
-
-
-def _opener(attachment):
-    """A function opening the attachment's content, read when packed: one
-    original in memory at a time.
-
-    Through the attachment's storage API (_file_read, which storage addons
-    override) with the file names fetched for all originals in one query:
-    reading `raw` record by record costs a query per original.
-    """
-    store_fname = attachment.store_fname
-    if store_fname:
-        return lambda: io.BytesIO(attachment._file_read(store_fname))
-    return lambda: io.BytesIO(attachment.with_prefetch().raw or b"")
+    def _csv_data(self, records, rows=None):
+        """The CSV of the records (their rows, when read already), as bytes."""
+        if rows is None:
+            rows = self.format_id._rows(records)  # read batch by batch
+        return csv_bytes(rows, self.format_id._csv_options())

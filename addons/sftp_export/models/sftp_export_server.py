@@ -7,9 +7,6 @@ from ..services.paths import PathError, validate_directory
 AUTH_METHODS = [("password", "Password"), ("key", "Key")]
 
 
-MANAGER_GROUP = "account.group_account_manager"
-
-
 class SftpExportServer(models.Model):
     _name = "sftp.export.server"
     _description = "SFTP server"
@@ -72,42 +69,6 @@ class SftpExportServer(models.Model):
             {"private_key": private, "public_key": public, "auth_method": "key"}
         )
         return True
-
-    def action_test_connection(self):
-        """Connect, write a test file, show and trust the host key."""
-        self.ensure_one()
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(
-                self.env._(
-                    "Only accounting managers and administrators can test the "
-                    "connection to an SFTP server."
-                )
-            )
-        client = self._sftp_client()
-        try:
-            found = client.probe()
-        except sftp_client.SftpError as error:
-            raise UserError(self.env._(error.message)) from error
-        except PathError as error:
-            raise UserError(self._folder_refusal()) from error
-        if not self.host_key_fingerprint:
-            # sudo: trusting the key found is part of the test managers may run.
-            self.sudo().host_key_fingerprint = found
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": self.env._("Connection works"),
-                "message": self.env._(
-                    "Odoo can write in the folder; the server's host key %s is "
-                    "trusted from now on.",
-                    found,
-                ),
-                "sticky": True,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
 
     def action_forget_host_key(self):
         """Trust the key the server shows at the next connection test."""

@@ -1,20 +1,17 @@
-"""Write the file an export delivers: a CSV, or a zip of the CSV and the
-original documents, sequentially into a (temporary, seekable) binary file.
+"""Write the zip an export delivers: the original documents and the CSV,
+sequentially into a (temporary, seekable) binary file.
 
 No ORM here. The zip is written by the standard zipfile module: on a seekable
 file it writes no data descriptors; every member gets the same fixed date, so
-the same input gives the same bytes. Originals (PDF, images, compressed
-already) are stored, the CSV is deflated. Memory stays flat: members are
-copied in chunks.
+the same input gives the same bytes (a zip is made again, identical, when it
+is sent again). Originals (PDF, images, compressed already) are stored, the
+CSV is deflated. Memory stays flat: one original is read at a time.
 """
 
-import shutil
 import zipfile
 
-from .csv_writer import write_csv
 from .paths import safe_name_part
 
-CHUNK = 1024 * 1024
 ORIGINALS_FOLDER = "originals/"
 
 
@@ -35,28 +32,30 @@ def unique_member_name(name, used):
     return candidate
 
 
-def write_zip_file(target, csv_name, rows, options, originals, moment):
-    """The zip of the originals (under originals/) and the CSV (last).
-
-    originals: (name, opener) pairs, opener() giving a binary file object.
-    Returns the number of originals packed.
-    """
-    date_time = zip_date_time(moment)
+def original_member_names(names):
+    """The members under originals/ for the originals' names, in order."""
     used = set()
+    return [ORIGINALS_FOLDER + unique_member_name(name, used) for name in names]
+
+
+def write_zip_file(target, originals, csv_name, csv_data, date_time):
+    """The zip of the originals and the CSV (last).
+
+    originals: (member name, read) pairs, read() giving the original's bytes
+    (called when it is packed); csv_data: the CSV's bytes; date_time: every
+    member's date (see zip_date_time). Returns the number of originals packed.
+    """
     count = 0
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
-        for name, opener in originals:
-            info = zipfile.ZipInfo(
-                ORIGINALS_FOLDER + unique_member_name(name, used), date_time
-            )
+        for member, read in originals:
+            info = zipfile.ZipInfo(member, date_time)
             info.compress_type = zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
-            with opener() as source, archive.open(info, "w") as out:
-                shutil.copyfileobj(source, out, CHUNK)
+            # Sizes and checksum known before the header: written once.
+            archive.writestr(info, read())
             count += 1
         info = zipfile.ZipInfo(csv_name, date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        with archive.open(info, "w") as out:
-            write_csv(out, rows, options)
+        archive.writestr(info, csv_data)
     return count

@@ -85,6 +85,7 @@ class SftpExportCase(TransactionCase):
             {"name": "Reiskosten", "can_be_expensed": True, "standard_price": 0}
         )
         cls.cron = cls.env.ref("sftp_export.ir_cron_run_due_schedules")
+        cls.test_cron = cls.env.ref("sftp_export.ir_cron_test_connections")
         cls.bookkeeper, cls.manager, cls.admin = make_users(cls.env, cls.company)
         cls.bill_format = cls.env.ref("sftp_export.format_vendor_bills")
         cls.card_format = cls.env.ref("sftp_export.format_card_transactions")
@@ -108,6 +109,21 @@ class SftpExportCase(TransactionCase):
         cls.server.action_generate_key()
         cls.sshd.authorize(cls.server.public_key)
 
+    @classmethod
+    def trust_host_key(cls):
+        """What the cron does for a connection test: connect, trust the key."""
+        cls.server._test_now()
+        assert cls.server.connection_state == "ok", cls.server.connection_result
+
+    def connection_test(self, record, user):
+        """Test connection as the user, then the cron it triggers: the result
+        the form shows (state, sentence)."""
+        action = record.with_user(user).action_test_connection()
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertEqual(self.server.connection_state, "testing")
+        self.run_cron(self.test_cron)
+        return self.server.connection_state, self.server.connection_result
+
     def remote_files(self):
         """Names in the upload directory, as the server shows them."""
         return sorted(path.name for path in self.sshd.upload_dir.iterdir())
@@ -124,11 +140,12 @@ class SftpExportCase(TransactionCase):
             path.unlink()
 
     # -- the cron ---------------------------------------------------------------------
-    def run_cron(self):
-        """Run the cron as Odoo's scheduler does (its own cursor, its commits),
-        here on cursors that share the test's transaction."""
+    def run_cron(self, cron=None):
+        """Run the cron (the export's by default) as Odoo's scheduler does (its
+        own cursor, its commits), here on cursors that share the test's
+        transaction."""
         with self.enter_registry_test_mode():
-            result = self.cron.method_direct_trigger()
+            result = (cron or self.cron).method_direct_trigger()
         self.assertIs(result, True, "the cron ran without an error")
         self.env.invalidate_all()
 
@@ -227,7 +244,7 @@ class SftpServerCase(SftpExportCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_sshd()
-        cls.server.with_user(cls.manager).action_test_connection()  # trust the key
+        cls.trust_host_key()
 
     def setUp(self):
         super().setUp()

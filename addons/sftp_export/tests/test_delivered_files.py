@@ -21,7 +21,7 @@ class TestDeliveredFiles(SftpExportCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_sshd()
-        cls.server.with_user(cls.manager).action_test_connection()  # trust the key
+        cls.trust_host_key()
         cls.odd_vendor = cls.env["res.partner"].create(
             {"name": VENDOR, "is_company": True}
         )
@@ -342,7 +342,8 @@ class TestTheThreeTabs(SftpExportCase):
             r"^Next export on \d\d-\d\d-\d{4} at 06:30 \(Europe/Amsterdam\)$",
         )
         # Test connection from the form: trusts the key the server shows.
-        schedule.with_user(self.manager).action_test_connection()
+        state, _result = self.connection_test(schedule, self.manager)
+        self.assertEqual(state, "ok")
         self.assertEqual(self.server.host_key_fingerprint, self.sshd.host_fingerprint)
         action = schedule.with_user(self.bookkeeper).action_run_now()
         self.assertEqual(action["params"]["type"], "info")

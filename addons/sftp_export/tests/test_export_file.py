@@ -11,8 +11,16 @@ import zipfile
 
 from odoo.tests import BaseCase
 
-from odoo.addons.sftp_export.services.csv_writer import ColumnSpec, CsvOptions
-from odoo.addons.sftp_export.services.export_file import CHUNK, write_zip_file
+from odoo.addons.sftp_export.services.csv_writer import (
+    ColumnSpec,
+    CsvOptions,
+    csv_bytes,
+)
+from odoo.addons.sftp_export.services.export_file import (
+    original_member_names,
+    write_zip_file,
+    zip_date_time,
+)
 
 MOMENT = datetime.datetime(2026, 11, 21, 7, 0, 0)
 OPTIONS = CsvOptions(columns=[ColumnSpec("Number"), ColumnSpec("Total")])
@@ -20,14 +28,17 @@ ROWS = [("BILL/2026/0001", 12.5)] * 500
 
 
 def build(originals, moment=MOMENT):
+    members = original_member_names(name for name, _data in originals)
     with tempfile.TemporaryFile() as target:
         count = write_zip_file(
             target,
+            [
+                (member, lambda d=data: d)
+                for member, (_name, data) in zip(members, originals, strict=True)
+            ],
             "bills.csv",
-            iter(ROWS),
-            OPTIONS,
-            [(name, lambda d=data: io.BytesIO(d)) for name, data in originals],
-            moment,
+            csv_bytes(iter(ROWS), OPTIONS),
+            zip_date_time(moment),
         )
         target.seek(0)
         return target.read(), count
@@ -64,7 +75,7 @@ class TestExportFile(BaseCase):
                 self.assertEqual(info.date_time, (2026, 11, 21, 7, 0, 0))
 
     def test_large_original_is_copied_whole(self):
-        big = os.urandom(CHUNK * 2 + 12345)
+        big = os.urandom(3 * 1024 * 1024 + 12345)
         data, count = build([("scan_large.pdf", big), ("small.pdf", b"%PDF")])
         self.assertEqual(count, 2)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
