@@ -192,16 +192,9 @@ class PaymentSyncer:
         """Register ``payment`` on the open ``invoice``, or say why not."""
         number = invoice.get("invoice_id") or ""
         found = {"invoice_id": str(invoice.get("id")), "invoice_number": number}
-        existing = has_payment(invoice, payment.reference)
-        if existing:
-            _logger.info(
-                "CCV payment %s is already on Moneybird invoice %s; not sent again",
-                payment.reference,
-                number,
-            )
-            return Outcome(
-                DONE, ALREADY_REGISTERED, payment_id=str(existing.get("id")), **found
-            )
+        already = _already_registered(payment, invoice, found)
+        if already:
+            return already
         currency = (invoice.get("currency") or payment.currency).upper()
         if currency != payment.currency.upper():
             return Outcome(
@@ -257,16 +250,9 @@ class PaymentSyncer:
             "invoice_id": str(invoice.get("id")),
             "invoice_number": invoice.get("invoice_id") or number,
         }
-        existing = has_payment(invoice, payment.reference)
-        if existing:
-            _logger.info(
-                "CCV payment %s is already on Moneybird invoice %s; not sent again",
-                payment.reference,
-                number,
-            )
-            return Outcome(
-                DONE, ALREADY_REGISTERED, payment_id=str(existing.get("id")), **found
-            )
+        already = _already_registered(payment, invoice, found)
+        if already:
+            return already
         return Outcome(
             ERROR,
             INVOICE_ALREADY_PAID if invoice.get("state") == "paid" else NO_OPEN_INVOICE,
@@ -282,3 +268,18 @@ class PaymentSyncer:
             if invoice:
                 return self._decide_fresh(payment, invoice, number)
         return Outcome(ERROR, NO_OPEN_INVOICE, details={"looked_for": texts})
+
+
+def _already_registered(payment, invoice, found):
+    """The Outcome when ``payment`` is on ``invoice`` in Moneybird already, or None."""
+    existing = has_payment(invoice, payment.reference)
+    if not existing:
+        return None
+    _logger.info(
+        "CCV payment %s is already on Moneybird invoice %s; not sent again",
+        payment.reference,
+        found["invoice_number"],
+    )
+    return Outcome(
+        DONE, ALREADY_REGISTERED, payment_id=str(existing.get("id")), **found
+    )
