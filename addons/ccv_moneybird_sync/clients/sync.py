@@ -73,6 +73,8 @@ class PaymentData:
     currency: str
     method: str
     payment_date: datetime.date
+    # an earlier attempt may have sent it without recording the outcome
+    verify_first: bool = False
 
 
 @dataclass
@@ -177,7 +179,11 @@ class PaymentSyncer:
 
     def _process(self, payment):
         texts = (payment.merchant_order_reference, payment.description)
-        invoice = self.index.find(*texts)
+        invoice = self.index.find(*texts)  # reads or reuses the open invoices
+        if payment.verify_first and self.reused:
+            # the invoices kept from an earlier run cannot show what a killed
+            # worker sent: ask Moneybird how the invoice is now
+            return self._not_open(payment, texts)
         if invoice is None:
             return self._not_open(payment, texts)
         outcome = self._register(payment, invoice)

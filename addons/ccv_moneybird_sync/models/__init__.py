@@ -6,5 +6,6 @@ from . import ccv_moneybird_remote
 from . import ccv_payment
 from . import ccv_payment_ccv
 from . import ccv_payment_outcome
+from . import ccv_payment_sending
 from . import moneybird_token
 from . import request_budget

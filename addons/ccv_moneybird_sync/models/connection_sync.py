@@ -1,5 +1,6 @@
 """Sending paid CCV payments to Moneybird, and the crons."""
 
+import dataclasses
 import datetime
 import logging
 import math
@@ -94,11 +95,16 @@ class CcvMoneybirdConnection(models.Model):
             snapshot_key=f"{client.base_url}|{client.administration_id}",
             fresh=not in_cron and bool(self.env.context.get("ccv_fresh_invoices")),
         )
+        Sending = self.env["ccv.payment.sending"]
         for start in range(0, len(payments), COMMIT_BATCH):
-            if not self._process_batch(syncer, payments[start : start + COMMIT_BATCH]):
+            marked = set() if in_cron else None
+            if not self._process_batch(
+                syncer, payments[start : start + COMMIT_BATCH], marked
+            ):
                 break
             if in_cron:
                 time_left = self.env["ir.cron"]._commit_progress()
+                Sending._unmark(marked)
                 if time_left < STOP_BEFORE_END:
                     if start + COMMIT_BATCH < len(payments):
                         # the rest is for a fresh run of this cron, soon
@@ -115,8 +121,13 @@ class CcvMoneybirdConnection(models.Model):
         )
         return client
 
-    def _process_batch(self, syncer, payments):
-        """One batch; False when the run must stop (authorization, request budget)."""
+    def _process_batch(self, syncer, payments, marked=None):
+        """One batch; False when the run must stop (authorization, request budget).
+
+        With ``marked`` (a set, in a cron run that commits each batch) the payments
+        are marked as being sent before they are sent; their references are added to
+        ``marked`` so that the caller removes the marks once the outcome is committed.
+        """
         # a webhook, the cron, a second worker and a user may send the same payment
         # at once: the row lock makes one of them do it, the others skip it
         try:
@@ -131,9 +142,18 @@ class CcvMoneybirdConnection(models.Model):
         payments = payments.filtered(
             lambda p: p.ccv_status == "success" and p.state != "done"
         )
+        unsure = set()
+        if marked is not None and payments:
+            Sending = self.env["ccv.payment.sending"]
+            unsure = Sending._unsure(payments)
+            Sending._mark(payments.mapped("reference"))
+            marked.update(payments.mapped("reference"))
         for position, payment in enumerate(payments):
+            data = payment._payment_data()
+            if payment.reference in unsure:
+                data = dataclasses.replace(data, verify_first=True)
             try:
-                outcome = syncer.process(payment._payment_data())
+                outcome = syncer.process(data)
             except AuthorizationRevoked as exc:
                 self._authorization_lost(exc)
                 payments[position:]._set_error_authorization()
@@ -233,6 +253,7 @@ class CcvMoneybirdConnection(models.Model):
     @api.model
     def _cron_recheck_payments(self):
         """Nightly: payments fetched earlier but not sent yet are read again."""
+        self.env["ccv.payment.sending"]._forget_finished()
         connections = self.search(
             [("ccv_state", "!=", "not_connected")], limit=CRON_CONNECTIONS
         )

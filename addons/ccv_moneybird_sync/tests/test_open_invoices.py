@@ -109,3 +109,35 @@ class TestOpenInvoices(CcvMoneybirdCase):
         self.assertEqual(len(self._list_reads()), 2, "read anew for the button")
         self.assertEqual(payment.error_code, "invoice_already_paid")
         self.assertFalse(self.fake_mb.payments_with(reference), "not sent twice")
+
+    def test_payment_a_killed_worker_sent_is_not_registered_twice(self):
+        """Another worker registered the payment of 2026-0980 in Moneybird and was
+        killed before it committed that; this worker's kept open invoices still show
+        2026-0980 open. The mark the killed worker committed before sending makes the
+        cron ask Moneybird again: the payment is recorded as there, not sent twice."""
+        invoice = self.fake_mb.add_invoice("2026-0980", "10.00")
+        self.fake_mb.add_invoice("2026-0981", "5.00")
+        self.ccv_payment("5.00", "2026-0981")
+        self.fetch()  # this worker keeps the open invoices: 2026-0980 open, 10.00
+        reference = self.ccv_payment("10.00", "2026-0980")
+        # what the killed worker left behind: its mark, and the payment in Moneybird
+        self.env.cr.execute(
+            "INSERT INTO ccv_payment_sending (reference) VALUES (%s)", [reference]
+        )
+        invoice.update(state="paid", total_unpaid="0.00")
+        invoice["payments"].append(
+            {"id": "77", "price": "10.00", "transaction_identifier": reference}
+        )
+
+        cron = self.env.ref("ccv_moneybird_sync.ir_cron_fetch_payments")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        IrCron = type(self.env["ir.cron"])
+        with patch.object(IrCron, "_commit_progress", lambda *a, **kw: 50.0):
+            self.env["ccv.moneybird.connection"].with_context(
+                ir_cron_progress_id=progress.id, cron_id=cron.id
+            )._cron_fetch_payments()
+
+        payment = self.payment(reference)
+        self.assertEqual(payment.state, "done", payment.error_reason)
+        self.assertEqual(len(self.fake_mb.payments_with(reference)), 1, "sent once")
+        self.assertEqual(len(self._list_reads()), 1, "the kept invoices were used")
