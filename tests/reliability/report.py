@@ -27,6 +27,8 @@ class Run:
         self.claimed_at_kill = {}
         self.done_at_kill = self.booked_at_kill = 0
         self.sftp_at_kill = {}
+        self.sftp_ready_at_kill = []
+        self.victim_sftp = 0
         self.booked_before_read = set()
         self.mt940 = None
         self.sftp = self.ccv = None
@@ -171,7 +173,14 @@ class Run:
             f"delivered: {s['files']}; delivered twice under the final name: "
             f"{s['twice']}; runs stranded: {s['stranded']}; delivered in Odoo but "
             f"not on the server: {s['missing']}; on the server but not delivered in "
-            f"Odoo: {s['unrecorded']}; at the kill: {self.sftp_at_kill}"
+            f"Odoo: {s['unrecorded']}; history at the kill: {self.sftp_at_kill}"
+        )
+        ready = [s["by_id"].get(run_id) for run_id in self.sftp_ready_at_kill]
+        print(
+            f"SFTP at the kill: the killed server was delivering "
+            f"{self.victim_sftp} file(s) (SFTP sessions open); history lines "
+            f"'ready' (committed, not yet delivered) at the kill: {len(ready)}, "
+            f"at the end (state, attempts): {ready}"
         )
         if s["errors"]:
             print(f"SFTP errors: {s['errors']}")

@@ -128,26 +128,54 @@ def deliver_concurrently(rpcs, mails):
     return outcomes
 
 
-def choose_moment(servers, gates, want_sftp, give_up):
-    """Hold the gates until one server has connector work waiting there.
+def choose_moment(servers, gates, want_sftp, give_up, claimed):
+    """Hold the gates until a server is carrying connector tasks.
 
-    Returns (victim, {server: [(gate, what)]}) with the gates still held. A
+    A server whose requests wait at the package with a task's idempotency key
+    is carrying that task; ``claimed(keys)`` confirms from the database that
+    those tasks are "running" under a lease ({task id: attempt count}). A
     server delivering an SFTP file at that moment is preferred while
-    ``want_sftp()`` (files are still being delivered) until ``give_up``.
+    ``want_sftp()`` (files are still being delivered), until ``give_up``.
+    Returns (victim, {server: [(gate, what)]}, its claimed tasks) with the
+    gates still held.
     """
     while True:
         hold_all(gates, SETTLE_SECONDS)
         found = owners(servers, gates)
-        busy = [s for s in servers if any(g == "package" for g, _w in found[s.name])]
-        with_sftp = [s for s in busy if any(g == "sftp" for g, _w in found[s.name])]
-        late = time.time() > give_up
-        if with_sftp or (busy and (late or not want_sftp())):
-            victim = max(with_sftp or busy, key=lambda s: len(found[s.name]))
-            return victim, found
+        keys = {s.name: _task_keys(found[s.name]) for s in servers}
+        sessions = {s.name: _sftp_sessions(found[s.name]) for s in servers}
+        sftp_wanted = time.time() < give_up and want_sftp()
+        candidates = sorted(
+            (
+                s
+                for s in servers
+                if keys[s.name] and (sessions[s.name] or not sftp_wanted)
+            ),
+            key=lambda s: (sessions[s.name], len(keys[s.name])),
+            reverse=True,
+        )
+        for server in candidates:
+            tasks = claimed(keys[server.name])
+            if tasks:
+                return server, found, tasks
         if time.time() > give_up + 60:
-            return max(servers, key=lambda s: len(found[s.name])), found
+            victim = max(servers, key=lambda s: len(found[s.name]))
+            return (
+                victim,
+                found,
+                claimed(keys[victim.name]) if keys[victim.name] else {},
+            )
         release_all(gates)
         time.sleep(1)
+
+
+def _task_keys(items):
+    """Idempotency keys of the requests waiting at the package."""
+    return {what for gate, what in items if gate == "package" and what}
+
+
+def _sftp_sessions(items):
+    return sum(1 for gate, _what in items if gate == "sftp")
 
 
 def _stop_on_sigterm(signum, frame):
@@ -199,18 +227,16 @@ def main():  # noqa: C901 (the run's steps, in order)
             say(f"setting up {args.payments} CCV payments for open Moneybird invoices")
             crons.append(ccv.setup(admin, args.payments))
         if sftp:
-            cron_id, due = sftp.setup(admin, company_id, args.exports)
+            # due when the kill comes (queueing, the upload and the mails
+            # take about 10 s): the kill finds exports under way
+            cron_id, due = sftp.setup(
+                admin, company_id, args.exports, lead=args.kill_after + 10
+            )
             crons.append(cron_id)
             say(
                 f"{args.exports} automatic SFTP exports due at "
                 f"{time.strftime('%H:%M:%S', time.localtime(due))}"
             )
-            # the kill comes --kill-after seconds into the work, as the
-            # exports are being delivered
-            idle = due + 3 - args.kill_after - time.time()
-            if idle > 0:
-                say(f"waiting {idle:.0f} s, so that the kill finds exports under way")
-                time.sleep(idle)
 
         say(f"queueing {args.tasks} connector tasks")
         run.task_ids = sc.connector_queue(admin, dossiers, args.tasks)
@@ -247,21 +273,30 @@ def main():  # noqa: C901 (the run's steps, in order)
         def sftp_busy():
             return bool(sftp) and not sftp.status(admin)["done"]
 
-        victim, found = choose_moment(servers, gates, sftp_busy, earliest + 30)
+        def claimed(keys):
+            # the tasks of these keys that are "running" (leased) right now
+            return {
+                t["id"]: t["attempt_count"]
+                for t in sc.tasks_by_keys(admin, keys)
+                if t["state"] == "running"
+            }
+
+        victim, found, run.claimed_at_kill = choose_moment(
+            servers, gates, sftp_busy, earliest + 45, claimed
+        )
         survivor = next(s for s in servers if s is not victim)
         rpc = rpcs[servers.index(survivor)]
-        # From the database, with the gates held: the tasks the victim is
-        # carrying (its requests wait at the package) are "running" under its
-        # lease. Nothing the victim does can change them any more.
-        held_keys = {w for g, w in found[victim.name] if g == "package" and w}
         tasks = sc.connector_tasks(rpc, run.task_ids)
-        run.claimed_at_kill = {
-            t["id"]: t["attempt_count"]
-            for t in tasks
-            if t["state"] == "running" and t["idempotency_key"] in held_keys
-        }
         run.done_at_kill = sum(1 for t in tasks if t["state"] == sc.CONNECTOR_DONE)
-        run.sftp_at_kill = sftp.status(rpc)["states"] if sftp else {}
+        if sftp:
+            at_kill = sftp.status(rpc)
+            run.sftp_at_kill = at_kill["states"]
+            run.sftp_ready_at_kill = [
+                run_id
+                for run_id, (state, _attempts) in at_kill["by_id"].items()
+                if state == "ready"
+            ]
+            run.victim_sftp = _sftp_sessions(found[victim.name])
         run.kill_time = time.time()
         victim.kill()
         release_all(gates)

@@ -161,4 +161,5 @@ class SftpScenario:
             "unrecorded": len(set(seen) - delivered_names),
             "errors": sorted({r["error"] for r in runs if r["error"]})[:3],
             "done": bool(runs) and all(r["state"] in FINAL_STATES for r in runs),
+            "by_id": {r["id"]: (r["state"], r["attempts"]) for r in runs},
         }

@@ -148,6 +148,16 @@ def connector_tasks(rpc, task_ids):
     return rows
 
 
+def tasks_by_keys(rpc, keys):
+    """[{id, state, attempt_count}] of the tasks with these idempotency keys."""
+    return rpc(
+        "accounting.task",
+        "search_read",
+        [("idempotency_key", "in", list(keys))],
+        fields=["state", "attempt_count"],
+    )
+
+
 # ------------------------------------------------------------------ MT940
 def _iban(bban, country="NL"):
     digits = "".join(str(int(char, 36)) for char in bban + country + "00")
