@@ -41,7 +41,7 @@ def parse_args():
     parser.add_argument("--connectors", type=int, default=2)
     parser.add_argument("--credits", type=int, default=3000)
     parser.add_argument("--mails", type=int, default=6)
-    parser.add_argument("--exports", type=int, default=30, help="SFTP schedules")
+    parser.add_argument("--exports", type=int, default=60, help="SFTP schedules")
     parser.add_argument("--payments", type=int, default=300, help="CCV payments")
     parser.add_argument("--kill-after", type=float, default=30, help="seconds of work")
     parser.add_argument(
