@@ -23,6 +23,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KEY_MARK = "idempotency-key:"  # accounting_connector/backends/odoo_json2.py KEY_MARK
+KEY_RE = re.compile(rb"idempotency-key:\s*([\w-]+)")
 API_KEY = "reliability-package-key"
 
 
@@ -82,25 +83,30 @@ class PackageHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as requests.Session uses it
     ledger = None
     latency = 0.0
+    gate = None
 
     def log_message(self, *args):  # quiet: the run prints its own summary
         pass
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        body = json.loads(raw or b"{}")
         match = re.fullmatch(r"/json/2/([\w.]+)/(\w+)", self.path)
         if self.headers.get("Authorization") != f"bearer {API_KEY}":
             return self._answer(401, {"name": "AccessDenied", "message": "bad key"})
         if not match:
             return self._answer(404, {"name": "NotFound", "message": self.path})
-        if self.latency:
-            time.sleep(self.latency)  # a package on another machine
-        model, method = match.groups()
-        try:
-            result = self._dispatch(model, method, body)
-        except KeyError as error:
-            return self._answer(422, {"name": "UserError", "message": str(error)})
+        # the task this request is about (its idempotency key), if any
+        key = KEY_RE.search(raw)
+        with self.gate.passing(self.client_address[1], key and key[1].decode()):
+            if self.latency:
+                time.sleep(self.latency)  # a package on another machine
+            model, method = match.groups()
+            try:
+                result = self._dispatch(model, method, body)
+            except KeyError as error:
+                return self._answer(422, {"name": "UserError", "message": str(error)})
         return self._answer(200, result)
 
     def _dispatch(self, model, method, body):
@@ -171,10 +177,19 @@ class PackageServer(ThreadingHTTPServer):
         pass
 
 
-def start_package(companies, latency=0.02):
-    """Start the package on a free port of 127.0.0.1; returns (server, ledger, url)."""
+def start_package(companies, gate, latency=0.02):
+    """Start the package on a free port of 127.0.0.1; returns (server, ledger, url).
+
+    Every request passes ``gate`` (gate.py): the run holds it to kill a server
+    while that server's workers wait for the package.
+    """
     ledger = Ledger(companies)
-    handler = type("Handler", (PackageHandler,), {"ledger": ledger, "latency": latency})
+    handler = type(
+        "Handler",
+        (PackageHandler,),
+        {"ledger": ledger, "latency": latency, "gate": gate},
+    )
     server = PackageServer(("127.0.0.1", 0), handler)
+    gate.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, ledger, f"http://127.0.0.1:{server.server_address[1]}"

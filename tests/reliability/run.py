@@ -2,9 +2,11 @@
 
 Two Odoo servers on one database, each ``--workers=2 --max-cron-threads=2`` with
 Odoo's default time limits; connector tasks against a local accounting package,
-an MT940 file through the cron and concurrent duplicate mails through both
-servers; one server is killed with SIGKILL mid-work; then the survivor carries
-on. Prints the figures the issue asks for and exits 1 when a goal is missed.
+an MT940 file through the cron, concurrent duplicate mails through both servers,
+scheduled SFTP exports to a real sshd and CCV payments registered in Moneybird;
+one server is killed with SIGKILL while it holds work; the survivor carries on
+until everything is done or nothing moves any more. Prints the figures the issue
+asks for and exits 1 when a goal is missed.
 """
 
 import argparse
@@ -12,17 +14,20 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
+import report
 import scenarios as sc
+from gate import Gate, hold_all, owners, release_all
 from odoo_server import REPO, OdooServer
 from package import API_KEY, start_package
 from rpc import RPC_ERRORS, Rpc
+from scenario_ccv import CcvScenario
+from scenario_sftp import SftpScenario
 
 START_TIMEOUT = 300
 POLL_SECONDS = 5
+SETTLE_SECONDS = 1.5  # a held gate: time for the workers to run into it
 
 
 def parse_args():
@@ -36,23 +41,25 @@ def parse_args():
     parser.add_argument("--connectors", type=int, default=2)
     parser.add_argument("--credits", type=int, default=3000)
     parser.add_argument("--mails", type=int, default=6)
+    parser.add_argument("--exports", type=int, default=60, help="SFTP schedules")
+    parser.add_argument("--payments", type=int, default=300, help="CCV payments")
     parser.add_argument("--kill-after", type=float, default=30, help="seconds of work")
-    parser.add_argument("--observe", type=float, default=240, help="seconds after kill")
+    parser.add_argument(
+        "--budget", type=float, default=900, help="seconds after the kill, at most"
+    )
+    parser.add_argument(
+        "--stall", type=float, default=180, help="stop when nothing moved this long"
+    )
     parser.add_argument("--wait-goal", type=float, default=120)
     parser.add_argument("--mt940-goal", type=float, default=300)
     parser.add_argument("--package-latency", type=float, default=0.02)
+    parser.add_argument("--vendor-latency", type=float, default=0.15)
     parser.add_argument("--log-dir", default=str(REPO / ".local" / "log"))
     return parser.parse_args()
 
 
 def say(text):
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-def odoo_time(value):
-    """An Odoo datetime string (UTC) as a Unix time."""
-    when = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-    return when.replace(tzinfo=UTC).timestamp()
 
 
 def start_servers(args):
@@ -100,7 +107,7 @@ def check_websockets(servers):
     return up
 
 
-def deliver_concurrently(servers, rpcs, mails):
+def deliver_concurrently(rpcs, mails):
     """All mails at the same moment, alternately through each server."""
     barrier = threading.Barrier(len(mails))
     outcomes = [None] * len(mails)
@@ -121,56 +128,85 @@ def deliver_concurrently(servers, rpcs, mails):
     return outcomes
 
 
-def choose_victim(servers, package_port):
-    """The server holding the most connections to the package (busy connector)."""
+def choose_moment(servers, gates, want_sftp, give_up, claimed):
+    """Hold the gates until a server is carrying connector tasks.
 
-    def load(server):
-        pids = server.pids()
-        return sum(
-            1
-            for conn in psutil.net_connections(kind="tcp")
-            if conn.pid in pids and conn.raddr and conn.raddr.port == package_port
+    A server whose requests wait at the package with a task's idempotency key
+    is carrying that task; ``claimed(keys)`` confirms from the database that
+    those tasks are "running" under a lease ({task id: attempt count}). A
+    server delivering an SFTP file at that moment is preferred while
+    ``want_sftp()`` (files are still being delivered), until ``give_up``.
+    Returns (victim, {server: [(gate, what)]}, its claimed tasks) with the
+    gates still held.
+    """
+    while True:
+        hold_all(gates, SETTLE_SECONDS)
+        found = owners(servers, gates)
+        keys = {s.name: _task_keys(found[s.name]) for s in servers}
+        sessions = {s.name: _sftp_sessions(found[s.name]) for s in servers}
+        sftp_wanted = time.time() < give_up and want_sftp()
+        candidates = sorted(
+            (
+                s
+                for s in servers
+                if keys[s.name] and (sessions[s.name] or not sftp_wanted)
+            ),
+            key=lambda s: (sessions[s.name], len(keys[s.name])),
+            reverse=True,
         )
+        for server in candidates:
+            tasks = claimed(keys[server.name])
+            if tasks:
+                return server, found, tasks
+        if time.time() > give_up + 60:
+            victim = max(servers, key=lambda s: len(found[s.name]))
+            return (
+                victim,
+                found,
+                claimed(keys[victim.name]) if keys[victim.name] else {},
+            )
+        release_all(gates)
+        time.sleep(1)
 
-    loads = {server.name: load(server) for server in servers}
-    victim = max(servers, key=lambda server: loads[server.name])
-    return victim, loads
+
+def _task_keys(items):
+    """Idempotency keys of the requests waiting at the package."""
+    return {what for gate, what in items if gate == "package" and what}
 
 
-def fifo_violations(bookings):
-    """Bookings that arrived after a later proposal of the same dossier."""
-    highest, violations, seen = {}, 0, set()
-    for move in sorted(bookings, key=lambda move: move["seq"]):
-        if move["ref"] in seen:
-            continue
-        seen.add(move["ref"])
-        dossier, number = move["ref"].rsplit("/", 1)
-        if int(number) < highest.get(dossier, -1):
-            violations += 1
-        highest[dossier] = max(highest.get(dossier, -1), int(number))
-    return violations
+def _sftp_sessions(items):
+    return sum(1 for gate, _what in items if gate == "sftp")
 
 
 def _stop_on_sigterm(signum, frame):
-    raise SystemExit(
-        f"stopped by signal {signum}"
-    )  # the servers are stopped in finally
+    raise SystemExit(f"stopped by signal {signum}")  # servers stopped in finally
 
 
-def main():
+def main():  # noqa: C901 (the run's steps, in order)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     args = parse_args()
     started = time.monotonic()
     Path(args.log_dir).mkdir(parents=True, exist_ok=True)
-    package, ledger, package_url = start_package({}, latency=args.package_latency)
-    servers = []
-    goals = {}
+    package_gate = Gate("package")
+    package, ledger, package_url = start_package(
+        {}, package_gate, latency=args.package_latency
+    )
+    sftp = SftpScenario() if args.exports else None
+    ccv_gate, moneybird_gate = Gate("ccv"), Gate("moneybird")
+    ccv = (
+        CcvScenario(ccv_gate, moneybird_gate, args.vendor_latency)
+        if args.payments
+        else None
+    )
+    gates = [package_gate, ccv_gate, moneybird_gate] + ([sftp.proxy] if sftp else [])
+    servers, run = [], report.Run(args)
     try:
         say(
             f"starting two Odoo servers on {args.db} (--workers=2 --max-cron-threads=2)"
         )
         servers = start_servers(args)
-        goals["websocket up"] = check_websockets(servers)
+        run.servers = servers
+        run.goals["websocket up"] = check_websockets(servers)
         rpcs = [Rpc(s.url, args.db, args.login, args.password) for s in servers]
         admin = rpcs[0]
         company_id = admin("res.users", "read", [admin.uid], ["company_id"])[0][
@@ -178,7 +214,7 @@ def main():
         ][0]
 
         say(f"setting up {args.dossiers} dossiers on {args.connectors} connectors")
-        dossiers, connector_crons, companies = sc.connector_setup(
+        dossiers, crons, companies = sc.connector_setup(
             admin, package_url, API_KEY, args.dossiers, args.connectors
         )
         ledger.companies.update(companies)
@@ -186,14 +222,27 @@ def main():
             other.context = admin.context
         journal_id, iban = sc.mt940_setup(admin, company_id)
         address = sc.mail_setup(admin, company_id)
-        mt940_cron = admin.ref(sc.MT940_CRON)
+        crons.append(admin.ref(sc.MT940_CRON))
+        if ccv:
+            say(f"setting up {args.payments} CCV payments for open Moneybird invoices")
+            crons.append(ccv.setup(admin, args.payments))
+        if sftp:
+            # due when the kill comes (queueing, the upload and the mails
+            # take about 10 s): the kill finds exports under way
+            cron_id, due = sftp.setup(
+                admin, company_id, args.exports, lead=args.kill_after + 10
+            )
+            crons.append(cron_id)
+            say(
+                f"{args.exports} automatic SFTP exports due at "
+                f"{time.strftime('%H:%M:%S', time.localtime(due))}"
+            )
 
         say(f"queueing {args.tasks} connector tasks")
-        task_ids = sc.connector_queue(admin, dossiers, args.tasks)
+        run.task_ids = sc.connector_queue(admin, dossiers, args.tasks)
         say(f"uploading an MT940 file of {args.credits} credits")
-        file_id = sc.mt940_upload(admin, journal_id, iban, args.credits)
-        crons = [*connector_crons, mt940_cron]
-        work_start = time.time()
+        run.file_id = sc.mt940_upload(admin, journal_id, iban, args.credits)
+        run.work_start = time.time()
         sc.make_crons_due(admin, crons)
 
         # A receiver in use: its alias was used before. (Odoo writes the alias's
@@ -202,151 +251,111 @@ def main():
         sc.deliver_mail(
             admin, sc.duplicate_mails(address, sc.make_pdf("Eerste factuur"), 1)[0]
         )
-        pdf = sc.make_pdf(f"Factuur REL-1 {work_start}")
+        run.pdf = sc.make_pdf(f"Factuur REL-1 {run.work_start}")
         say(f"delivering {args.mails} mails with one PDF through both servers at once")
         outcomes = deliver_concurrently(
-            servers, rpcs, sc.duplicate_mails(address, pdf, args.mails)
+            rpcs, sc.duplicate_mails(address, run.pdf, args.mails)
         )
         for index, outcome in enumerate(outcomes):
             if not outcome or outcome[0] != "ok":
                 say(f"  mail {index + 1}: {outcome}")
 
-        while (
-            time.time() - work_start < args.kill_after or not ledger.bookings()
-        ) and time.time() - work_start < args.kill_after + 120:
-            time.sleep(1)
-        victim, loads = choose_victim(servers, package.server_address[1])
+        # -------------------------------------------------------- the kill
+        earliest = run.work_start + args.kill_after
+        if sftp:
+            earliest = max(earliest, sftp.due + 3)
+        while time.time() < earliest:
+            sc.make_crons_due(admin, crons)
+            time.sleep(POLL_SECONDS)
+        sc.make_crons_due(admin, crons)
+        time.sleep(2)
+
+        def sftp_busy():
+            return bool(sftp) and not sftp.status(admin)["done"]
+
+        def claimed(keys):
+            # the tasks of these keys that are "running" (leased) right now
+            return {
+                t["id"]: t["attempt_count"]
+                for t in sc.tasks_by_keys(admin, keys)
+                if t["state"] == "running"
+            }
+
+        victim, found, run.claimed_at_kill = choose_moment(
+            servers, gates, sftp_busy, earliest + 45, claimed
+        )
         survivor = next(s for s in servers if s is not victim)
         rpc = rpcs[servers.index(survivor)]
-        kill_time = time.time()
+        tasks = sc.connector_tasks(rpc, run.task_ids)
+        run.done_at_kill = sum(1 for t in tasks if t["state"] == sc.CONNECTOR_DONE)
+        if sftp:
+            at_kill = sftp.status(rpc)
+            run.sftp_at_kill = at_kill["states"]
+            run.sftp_ready_at_kill = [
+                run_id
+                for run_id, (state, _attempts) in at_kill["by_id"].items()
+                if state == "ready"
+            ]
+            run.victim_sftp = _sftp_sessions(found[victim.name])
+        run.kill_time = time.time()
         victim.kill()
-        booked_at_kill = len(ledger.bookings())
+        release_all(gates)
+        run.booked_at_kill = len(ledger.bookings())
         say(
             f"killed server {victim.name} with SIGKILL after "
-            f"{kill_time - work_start:.0f} s of work (connections to the package: "
-            f"{loads}); {booked_at_kill} bookings so far"
+            f"{run.kill_time - run.work_start:.0f} s of work, while it waited at: "
+            f"{report.waiting_summary(found[victim.name])} (the other server: "
+            f"{report.waiting_summary(found[survivor.name])}); tasks running under "
+            f"its lease in the database: {len(run.claimed_at_kill)}; "
+            f"SFTP history at the kill: {run.sftp_at_kill}"
         )
-        tasks = sc.connector_tasks(rpc, task_ids)
-        running = {t["id"] for t in tasks if t["state"] == "running"}
-        done_at_kill = sum(1 for t in tasks if t["state"] == sc.CONNECTOR_DONE)
-        say(f"tasks running at the kill: {len(running)}; done: {done_at_kill}")
 
-        mt940_deadline = work_start + args.mt940_goal + 30
-        deadline = max(kill_time + args.observe, mt940_deadline)
-        mt940 = sc.mt940_status(rpc, file_id)
-        booked_before_read = {move["ref"] for move in ledger.bookings()}
-        while time.time() < deadline:
+        # -------------------------------------------------- until done or stuck
+        deadline = run.kill_time + args.budget
+        say(
+            f"observing until everything is done, nothing moves for {args.stall:.0f} "
+            f"s, or the budget of {args.budget:.0f} s after the kill is spent"
+        )
+        last_progress, last_marks = time.time(), None
+        while True:
             sc.make_crons_due(rpc, crons)  # the crons' intervals, compressed
             time.sleep(POLL_SECONDS)
-            # the ledger as it was before the tasks were read: the survivor goes
-            # on booking meanwhile, and a task booked after the read is no
-            # "booked but not recorded" one
-            booked_before_read = {move["ref"] for move in ledger.bookings()}
-            tasks = sc.connector_tasks(rpc, task_ids)
-            mt940 = sc.mt940_status(rpc, file_id)
-            all_done = all(t["state"] == sc.CONNECTOR_DONE for t in tasks)
-            if all_done and mt940[0] == "processed":
+            run.booked_before_read = {move["ref"] for move in ledger.bookings()}
+            run.tasks = sc.connector_tasks(rpc, run.task_ids)
+            run.mt940 = sc.mt940_status(rpc, run.file_id)
+            run.sftp = sftp.status(rpc) if sftp else None
+            run.ccv = ccv.status(rpc) if ccv else None
+            marks = run.progress_marks()
+            now = time.time()
+            if marks != last_marks:
+                last_progress, last_marks = now, marks
+            if run.complete():
+                run.ended = "everything done"
                 break
-        end_time = time.time()
-
-        # ------------------------------------------------------- the figures
-        bookings = ledger.bookings()
-        by_key = {}
-        for move in bookings:
-            by_key.setdefault(move["key"], []).append(move)
-        twice = sum(1 for moves in by_key.values() if len(moves) > 1)
-        booked_refs = {move["ref"] for move in bookings}
-        states = {}
-        for task in tasks:
-            states[task["state"]] = states.get(task["state"], 0) + 1
-        done = states.get(sc.CONNECTOR_DONE, 0)
-        lost = sum(1 for t in tasks if t["record_name"] not in booked_refs)
-        violations = fifo_violations(bookings)
-        waits = []
-        for task in tasks:
-            if task["id"] in running:
-                waits.append(
-                    odoo_time(task["done_at"]) - kill_time
-                    if task["state"] == sc.CONNECTOR_DONE and task["done_at"]
-                    else None
-                )
-        not_back = sum(1 for wait in waits if wait is None)
-        worst = max((w for w in waits if w is not None), default=0.0)
-        mt940_state, mt940_lines, mt940_ids, processed_date, mt940_file = mt940
-        mt940_seconds = (
-            odoo_time(processed_date) - work_start if processed_date else None
-        )
-        bills = sc.bills_with_pdf(rpc, pdf)
-        limits = sum(
-            server.log_text().count("timeout after")
-            + server.log_text().count("time limit")
-            for server in servers
-        )
-
-        print()
-        print("=== Reliability run (issue 15) ===")
-        print(f"websocket up: {'yes' if goals['websocket up'] else 'NO'}")
-        print(
-            f"connector tasks: {done} / {len(tasks)} done ({states}); "
-            f"not booked at the end: {lost}; booked twice: {twice}; "
-            f"FIFO violations: {violations}; bookings: {len(bookings)}"
-        )
-        wait_text = f"{worst:.0f} s over {len(waits)} task(s) running at the kill"
-        if not_back:
-            wait_text = (
-                f"more than {end_time - kill_time:.0f} s: {not_back} of the "
-                f"{len(waits)} task(s) running at the kill were not done at the end"
-            )
-        unrecorded = len(
-            {t["record_name"] for t in tasks if t["state"] != sc.CONNECTOR_DONE}
-            & booked_before_read
-        )
-        print(f"booked in the package, not (yet) done in Odoo: {unrecorded}")
-        after_kill = end_time - kill_time
-        print(
-            f"connector throughput after the kill: {done - done_at_kill} tasks in "
-            f"{after_kill:.0f} s ({(done - done_at_kill) * 60 / after_kill:.0f} "
-            f"per minute); still open at the end: {len(tasks) - done}"
-        )
-        print(f"worst wait for a dead worker's task: {wait_text}")
-        print(
-            f"MT940 file: {mt940_state}, {mt940_lines} statement lines "
-            f"({mt940_ids} distinct import ids) of {args.credits} credits; "
-            f"transactions done {mt940_file['done_count']} of "
-            f"{mt940_file['transaction_count']}; "
-            + (
-                f"processed {mt940_seconds:.0f} s after the cron was due"
-                if mt940_seconds is not None
-                else f"not processed {end_time - work_start:.0f} s after the cron "
-                "was due"
-            )
-        )
-        if mt940_state != "processed" and mt940_file["message"]:
-            print(f"MT940 file message: {mt940_file['message']}")
-        print(f"bills per duplicated PDF: {len(bills)} (mails: {args.mails}) {bills}")
-        print(f"Odoo limits hit (watchdog/time limit lines in the logs): {limits}")
-        print(f"server logs: {servers[0].log_path}, {servers[1].log_path}")
-        goals["0 lost"] = lost == 0 and done == len(tasks)
-        goals["0 booked twice"] = twice == 0
-        goals["0 FIFO violations"] = violations == 0
-        goals[f"worst wait <= {args.wait_goal:.0f} s"] = (
-            not not_back and worst <= args.wait_goal
-        )
-        goals[f"MT940 processed within {args.mt940_goal:.0f} s"] = (
-            mt940_state == "processed"
-            and mt940_lines == args.credits == mt940_ids
-            and mt940_seconds is not None
-            and mt940_seconds <= args.mt940_goal
-        )
-        goals["1 bill per duplicated PDF"] = len(bills) == 1
+            if now - last_progress > args.stall:
+                run.ended = f"nothing moved for {args.stall:.0f} s"
+                run.stalled = True
+                break
+            if now > deadline:
+                run.ended = f"budget of {args.budget:.0f} s after the kill spent"
+                break
+        run.end_time = time.time()
+        run.bookings = ledger.bookings()
+        run.bills = sc.bills_with_pdf(rpc, run.pdf)
     finally:
         for server in servers:
             server.stop()
         package.shutdown()
-    for goal, met in goals.items():
+        if sftp:
+            sftp.stop()
+        if ccv:
+            ccv.stop()
+    if run.end_time:
+        run.print_figures()
+    for goal, met in run.goals.items():
         print(f"  {'met   ' if met else 'MISSED'}  {goal}")
     print(f"total time: {time.monotonic() - started:.0f} s")
-    return 0 if all(goals.values()) else 1
+    return 0 if run.goals and all(run.goals.values()) else 1
 
 
 if __name__ == "__main__":

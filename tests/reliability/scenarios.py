@@ -140,12 +140,22 @@ def connector_queue(rpc, dossiers, task_count, batch=500):
 
 
 def connector_tasks(rpc, task_ids):
-    """[{id, dossier_id, state, done_at, lease_token, record_name}] of the tasks."""
-    fields = ["dossier_id", "state", "done_at", "lease_token", "record_name"]
+    """[{id, state, done_at, record_name, attempt_count, idempotency_key}]."""
+    fields = ["state", "done_at", "record_name", "attempt_count", "idempotency_key"]
     rows = []
     for start in range(0, len(task_ids), 2000):
         rows += rpc("accounting.task", "read", task_ids[start : start + 2000], fields)
     return rows
+
+
+def tasks_by_keys(rpc, keys):
+    """[{id, state, attempt_count}] of the tasks with these idempotency keys."""
+    return rpc(
+        "accounting.task",
+        "search_read",
+        [("idempotency_key", "in", list(keys))],
+        fields=["state", "attempt_count"],
+    )
 
 
 # ------------------------------------------------------------------ MT940

@@ -1,4 +1,5 @@
 from . import email_receiver
+from . import email_receiver_gateway
 from . import email_receiver_log
 from . import account_move
 from . import res_partner

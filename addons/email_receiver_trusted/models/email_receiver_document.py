@@ -1,7 +1,12 @@
 import hashlib
+import logging
+
+from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # Extensions of the documents a supplier sends; used to tell an invoice
 # attachment from a logo in the signature when looking for duplicates.
@@ -17,7 +22,9 @@ class EmailReceiverDocument(models.Model):
     bill therefore first writes this row. PostgreSQL lets only one of them
     write it: the other waits until the first commits and then gets a
     serialization failure. Odoo's gateway retries that mail in a new
-    transaction, which sees the first bill and logs a duplicate."""
+    transaction, which sees the first bill and logs a duplicate. That
+    failure is the expected way a concurrent duplicate ends, so it is
+    logged as information, not as a bad query."""
 
     _name = "email.receiver.document"
     _description = "Document received by mail"
@@ -85,14 +92,30 @@ class EmailReceiverDocument(models.Model):
         serialization failure (retried by the gateway). Sorted, so that two
         mails with the same documents take the rows in the same order."""
         for checksum in sorted(checksums):
-            self.env.cr.execute(
-                SQL(
-                    "INSERT INTO %s (company_id, checksum, claimed_date) "
-                    "VALUES (%s, %s, now() AT TIME ZONE 'UTC') "
-                    "ON CONFLICT (company_id, checksum) "
-                    "DO UPDATE SET claimed_date = EXCLUDED.claimed_date",
-                    SQL.identifier(self._table),
-                    company.id,
-                    checksum,
+            try:
+                # No "bad query" ERROR for the serialization failure: it is
+                # how the second of two concurrent mails learns of the first.
+                self.env.cr.execute(
+                    SQL(
+                        "INSERT INTO %s (company_id, checksum, claimed_date) "
+                        "VALUES (%s, %s, now() AT TIME ZONE 'UTC') "
+                        "ON CONFLICT (company_id, checksum) "
+                        "DO UPDATE SET claimed_date = EXCLUDED.claimed_date",
+                        SQL.identifier(self._table),
+                        company.id,
+                        checksum,
+                    ),
+                    log_exceptions=False,
                 )
-            )
+            except pgerrors.SerializationFailure:
+                _logger.info(
+                    "Document %s of company %s was just turned into a bill by a "
+                    "concurrent mail; this mail is retried and logged as a "
+                    "duplicate.",
+                    checksum,
+                    company.id,
+                )
+                raise
+            except pgerrors.Error as error:
+                _logger.error("Could not claim document %s: %s", checksum, error)
+                raise

@@ -7,6 +7,7 @@ retrying), on a receiver committed for the test and deleted afterwards.
 """
 
 import hashlib
+import logging
 import threading
 import uuid
 from contextlib import contextmanager
@@ -25,8 +26,28 @@ from odoo.addons.email_receiver_trusted.models.email_receiver_document import (
 from .common import build_mail, make_pdf
 
 MAILS = 6
+DOCUMENT_LOGGER = EmailReceiverDocument.__module__
 # Every wait of these tests is bounded.
 TIMEOUT = 60
+
+
+@contextmanager
+def captured_logs(*names):
+    """Every record of these loggers from INFO up, from all threads."""
+    records = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 @contextmanager
@@ -163,6 +184,7 @@ class TestConcurrentDuplicates(TransactionCase):
         with (
             patch.object(EmailReceiverDocument, "_find_bill", find_bill_together),
             registry_lock_released(),
+            captured_logs("odoo.sql_db", DOCUMENT_LOGGER) as server_log,
         ):
             threads = [
                 threading.Thread(target=self._deliver, args=(mail, results, n))
@@ -192,3 +214,11 @@ class TestConcurrentDuplicates(TransactionCase):
             self.assertEqual(
                 bills.attachment_ids.mapped("name"), ["factuur-2026-0042.pdf"]
             )
+        # The mails that lost the race were retried quietly: a line of
+        # information each, no "bad query" ERROR in the server's log.
+        self.assertEqual(
+            [r.getMessage() for r in server_log if r.levelno >= logging.ERROR], []
+        )
+        retried = [r for r in server_log if r.name == DOCUMENT_LOGGER]
+        self.assertTrue(retried, "no mail had to wait for the first one")
+        self.assertIn("logged as a duplicate", retried[0].getMessage())

@@ -200,7 +200,8 @@ class TestGateway(EmailReceiverCase):
 
     def test_dmarc_failure(self):
         with self.assertLogs(
-            "odoo.addons.email_receiver_trusted.models.email_receiver", logging.INFO
+            "odoo.addons.email_receiver_trusted.models.email_receiver_gateway",
+            logging.INFO,
         ) as server_log:
             self.send(auth_results=DMARC_FAIL, subject="Factuur 2026-0042")
         # The server log says who, what and why in words, not codes.
