@@ -184,7 +184,17 @@ class CcvMoneybirdConnection(models.Model):
         """
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         if in_cron:
-            self.env["ir.cron"]._commit_progress(remaining=len(self))
+            time_left = self.env["ir.cron"]._commit_progress(remaining=len(self))
+            if time_left <= 0:
+                # Odoo calls a job again while it reports work left, and every due
+                # job of a cron worker shares that worker's time limit: once this
+                # job's own window is spent, sending one more batch (seconds at
+                # Moneybird's pace) could get the worker killed. Nothing done in
+                # this call ends Odoo's loop; the trigger brings the rest back.
+                self.env["ir.cron"].browse(
+                    self.env.context.get("cron_id")
+                ).exists()._trigger()
+                return self._backlog_count()
         succeeded = self.browse()
         for connection in self:
             # ir.cron gives no language: chatter posts and payment errors are

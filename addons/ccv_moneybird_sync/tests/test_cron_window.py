@@ -64,3 +64,37 @@ class TestCronWindow(CcvMoneybirdCase):
         )
         self.assertTrue(triggered, "the rest is handed to a new run of the cron")
         self.assertEqual(self.fake_mb.duplicates(), 0)
+
+    def test_call_after_the_window_sends_nothing_and_hands_on(self):
+        """Odoo calls a job again while it reports work left; a call that finds the
+        job's window spent sends nothing (so the cron worker, shared with other due
+        jobs, is not killed by Odoo's time limit) and triggers a fresh run."""
+        for number in range(1, 6):
+            self.fake_mb.add_invoice(f"2026-08{number:02d}", "3.00")
+            self.ccv_payment("3.00", f"2026-08{number:02d}")
+        self.fetch()  # the payments are known; make them wait again
+        payments = self.env["ccv.payment"].search(
+            [("connection_id", "=", self.connection.id)]
+        )
+        self.assertEqual(payments.mapped("state"), ["done"] * 5)
+        for number in range(6, 9):
+            self.fake_mb.add_invoice(f"2026-08{number:02d}", "3.00")
+            self.ccv_payment("3.00", f"2026-08{number:02d}")
+        requests_before = len(self.fake_mb.log)
+        cron = self.env.ref("ccv_moneybird_sync.ir_cron_fetch_payments")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        triggers_before = self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", cron.id)]
+        )
+        IrCron = type(self.env["ir.cron"])
+        with patch.object(IrCron, "_commit_progress", lambda *a, **kw: 0.0):
+            self.env["ccv.moneybird.connection"].with_context(
+                ir_cron_progress_id=progress.id, cron_id=cron.id
+            )._cron_fetch_payments()
+        self.assertEqual(len(self.fake_mb.log), requests_before, "nothing sent")
+        self.assertEqual(self.connection.done_count, 5, "no new payment registered")
+        triggered = (
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+            - triggers_before
+        )
+        self.assertTrue(triggered, "a fresh run of the cron takes the rest")
