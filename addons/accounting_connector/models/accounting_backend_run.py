@@ -18,8 +18,9 @@ from .accounting_task_queue import due_heads_sql
 
 _logger = logging.getLogger(__name__)
 
-# a callback of the scheduled action always gets this much time, even when
-# Odoo's own window for the job (ir.cron's MIN_TIME_PER_JOB) has passed
+# every connector of a call that starts inside Odoo's window for the job
+# (ir.cron's MIN_TIME_PER_JOB) gets this much time, also when the connectors
+# before it used the window up
 MIN_RUN_SECONDS = 2
 
 
@@ -274,6 +275,20 @@ class AccountingBackend(models.Model):
         domain = [("id", "in", backend_ids)] if backend_ids else []
         backends = self.search(domain, limit=100)
         cron = self.env["ir.cron"]
+        if cron._commit_progress() <= 0:
+            # Odoo calls a job again while it reports work left, and every due job
+            # of a cron worker shares that worker's time limit: once this job's own
+            # window is spent, a call does no work (which ends Odoo's loop) and
+            # the trigger starts a fresh run for what waits.
+            waiting = 0
+            for backend in backends:
+                due = backend._due_task_count()
+                if due:
+                    # sudo: the connector's own scheduled action (system-only model)
+                    backend.cron_id.sudo()._trigger()
+                    waiting += due
+            cron._commit_progress(0, remaining=waiting)
+            return
         for backend in backends:
             if backend._due_task_count():
                 # Should this server stop during the run, the claims of its

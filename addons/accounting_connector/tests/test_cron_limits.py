@@ -14,7 +14,7 @@ from .common import ConnectorCase, ScriptedClient
 
 @tagged("post_install", "-at_install")
 class TestCronLimits(ConnectorCase):
-    def _cron_run(self, client, window_left=0.0):
+    def _cron_run(self, client, window_left=0.5):
         """One call of the scheduled action, as ir.cron makes it."""
         self._after_a_run()
         cron = self.backend.cron_id
@@ -49,7 +49,7 @@ class TestCronLimits(ConnectorCase):
         for index in range(8):
             tasks |= self._task(self.dossier_a, name=f"A{index}")
             tasks |= self._task(self.dossier_b, name=f"B{index}")
-        # Odoo's window for the job is spent: the run takes its minimum slice
+        # Odoo's window for the job is almost spent: the run takes its minimum slice
         elapsed, (done, remaining) = self._cron_run(ScriptedClient(delay=0.4))
         self.assertLess(elapsed, MIN_RUN_SECONDS + 2, "the run stopped in time")
         self.assertGreater(done, 0)
@@ -63,6 +63,27 @@ class TestCronLimits(ConnectorCase):
                 .mapped("state")
             )
             self.assertEqual(states, sorted(states), "FIFO: done ones come first")
+
+    def test_call_after_the_window_does_nothing_and_hands_on(self):
+        """Odoo calls the job again while work is left; once the job's window is
+        spent a call books nothing (the cron worker, shared with the other due jobs,
+        is not killed at Odoo's time limit) and a fresh run is triggered."""
+        tasks = self._task(self.dossier_a, name="A0") | self._task(
+            self.dossier_b, name="B0"
+        )
+        client = ScriptedClient()
+        _elapsed, (done, remaining) = self._cron_run(client, window_left=0.0)
+        self.assertEqual(done, 0)
+        self.assertEqual(client.calls, [], "nothing sent to the package")
+        self.assertEqual(remaining, 2, "both dossiers wait for the next run")
+        self.assertEqual(tasks.mapped("state"), ["pending", "pending"])
+        due_now = self.env["ir.cron.trigger"].search(
+            [
+                ("cron_id", "=", self.backend.cron_id.id),
+                ("call_at", "<=", fields.Datetime.now()),
+            ]
+        )
+        self.assertTrue(due_now, "a fresh run is triggered at once")
 
     def test_work_left_wakes_the_cron_workers_at_once(self):
         for index in range(6):
