@@ -81,6 +81,9 @@ def _domain_value(domain, field):
 
 class PackageHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as requests.Session uses it
+    # headers and body go out in two writes: without this, TCP holds the second
+    # back ~40 ms for the first one's ACK, a stall no real package server has
+    disable_nagle_algorithm = True
     ledger = None
     latency = 0.0
     gate = None
