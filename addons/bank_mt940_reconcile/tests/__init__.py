@@ -4,3 +4,4 @@ from . import test_fuzz
 from . import test_import
 from . import test_parser
 from . import test_public_corpus
+from . import test_tour
