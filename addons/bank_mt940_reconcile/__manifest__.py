@@ -22,4 +22,7 @@
         "views/bank_mt940_reconcile_menus.xml",
     ],
     "demo": ["demo/bank_mt940_reconcile_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["bank_mt940_reconcile/static/tests/tours/*.js"],
+    },
 }

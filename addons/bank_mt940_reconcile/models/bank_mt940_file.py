@@ -93,6 +93,9 @@ class BankMt940File(models.Model):
         "no closing balance: an accounting manager may import it as it is.",
     )
     import_anyway = fields.Boolean(readonly=True, copy=False)
+    import_anyway_user_id = fields.Many2one(
+        "res.users", string="Imported as it is by", readonly=True, copy=False
+    )
 
     @api.depends("file_name")
     def _compute_name(self):
@@ -206,7 +209,15 @@ class BankMt940File(models.Model):
                     "be imported as they are."
                 )
             )
-        self.write({"import_anyway": True, "state": "waiting"})
+        # Remembered for the cron too: a large file is imported by OdooBot, but
+        # the chatter and the statements name the manager who decided.
+        self.write(
+            {
+                "import_anyway": True,
+                "import_anyway_user_id": self.env.user.id,
+                "state": "waiting",
+            }
+        )
         return self.action_process()
 
     def _check_may_process(self):

@@ -28,6 +28,8 @@ _logger = logging.getLogger(__name__)
 CHUNK_SIZE = 50
 # First key of the per-journal advisory lock (the second is the journal id).
 JOURNAL_LOCK_KEY = 940
+# A refusal names this many statements that do not add up, then counts the rest.
+MAX_PROBLEMS_NAMED = 5
 LOG_COUNTS = ("imported", "duplicate", "unmatched", "debit_skipped")
 
 
@@ -153,7 +155,7 @@ class BankMt940File(models.Model):
         statements = mt940_dialect.parse(
             self._get_bytes(), complete=not self.import_anyway
         )
-        targets = self._check_statements(statements)
+        targets, problems = self._check_statements(statements)
         # (transaction, journal, currency): each statement to its own journal.
         items = [
             (transaction, *target, statement)
@@ -167,6 +169,13 @@ class BankMt940File(models.Model):
                 self, [item[0] for item in items[self.done_count :]]
             ),
             "import_debits": self.company_id.mt940_import_debits,
+            # Statements imported as they are, by position in the file: each
+            # becomes a bank statement that says so, credits-only or not.
+            "problems": {
+                id(statement): problem
+                for statement, problem in zip(statements, problems, strict=True)
+                if problem
+            },
         }
         Cron = self.env["ir.cron"]
         while self.done_count < len(items):
@@ -200,8 +209,8 @@ class BankMt940File(models.Model):
             if planned:
                 line_vals.append(planned[0])
                 plans.append(planned[1])
-        if context["import_debits"]:
-            self._link_statements(chunk, line_vals)
+        if context["import_debits"] or context["problems"]:
+            self._link_statements(chunk, line_vals, context)
         lines = self.env["account.bank.statement.line"].create(line_vals)
         self._reconcile_all(lines, plans)
         self.write(
@@ -211,24 +220,43 @@ class BankMt940File(models.Model):
             }
         )
 
-    def _link_statements(self, chunk, line_vals):
+    def _link_statements(self, chunk, line_vals, context):
         """With debits imported too, the lines belong to real bank statements
         with the bank's balances, as Odoo's own statement import makes them
-        (found again by reference when a statement spans several chunks)."""
+        (found again by reference when a statement spans several chunks).
+
+        A statement imported as it is always becomes a bank statement, whose
+        name says who imported it and what does not add up.
+        """
         Statement = self.env["account.bank.statement"]
         by_import_id = {vals["unique_import_id"]: vals for vals in line_vals}
         found = {}
         for transaction, _journal, _currency, statement in chunk:
             vals = by_import_id.get(transaction.import_id)
-            if not vals:
+            problem = context["problems"].get(id(statement))
+            if not vals or not (problem or context["import_debits"]):
                 continue
-            reference = f"MT940 {self.id}: {statement.reference} {statement.number}"
+            # Old Rabobank files repeat one :20: for every account and currency.
+            reference = (
+                f"MT940 {self.id}: {statement.account} {statement.currency} "
+                f"{statement.reference} {statement.number}"
+            )
             if reference not in found:
+                # Old Rabobank files number every statement 00000/00.
+                name = statement.number.strip("0/") and statement.number
+                name = name or statement.reference
+                if problem:
+                    name = self.env._(
+                        "%(name)s (imported as it is by %(user)s: %(problem)s)",
+                        name=name,
+                        user=self._import_anyway_user().name,
+                        problem=problem,
+                    )
                 found[reference] = Statement.search(
                     [("reference", "=", reference)], limit=1
                 ) or Statement.create(
                     {
-                        "name": statement.number or statement.reference,
+                        "name": name,
                         "reference": reference,
                         "date": statement.closing_date,
                         "balance_start": float(statement.opening_balance),
@@ -236,6 +264,9 @@ class BankMt940File(models.Model):
                     }
                 )
             vals["statement_id"] = found[reference].id
+
+    def _import_anyway_user(self):
+        return self.import_anyway_user_id or self.env.user
 
     def _check_statements(self, statements):
         """The journal and currency of each statement, or a refusal that names
@@ -275,47 +306,59 @@ class BankMt940File(models.Model):
             )
         if not self.journal_id:
             self.journal_id = targets[0][0]
-        problems = []
-        for statement, (_journal, currency) in zip(statements, targets, strict=True):
-            if statement.closing_missing:
-                problems.append(
-                    self.env._(
-                        "statement %(statement)s has no closing balance; the "
-                        "transactions give %(closing)s",
-                        statement=statement.reference,
-                        closing=self._amount(statement.closing_balance, currency),
-                    )
+        problems = [
+            self._statement_problem(statement, currency)
+            for statement, (_journal, currency) in zip(statements, targets, strict=True)
+        ]
+        found = [problem for problem in problems if problem]
+        if found and not self.import_anyway:
+            named = "; ".join(found[:MAX_PROBLEMS_NAMED])
+            if len(found) > MAX_PROBLEMS_NAMED:
+                named = self.env._(
+                    "%(problems)s and %(count)s more statements",
+                    problems=named,
+                    count=len(found) - MAX_PROBLEMS_NAMED,
                 )
-            elif statement.balance_difference:
-                problems.append(
-                    self.env._(
-                        "statement %(statement)s does not add up: opening balance "
-                        "%(opening)s, closing balance %(closing)s, difference "
-                        "%(difference)s",
-                        statement=statement.reference,
-                        opening=self._amount(statement.opening_balance, currency),
-                        closing=self._amount(statement.closing_balance, currency),
-                        difference=self._amount(statement.balance_difference, currency),
-                    )
-                )
-        if problems and not self.import_anyway:
             raise BalanceError(
                 self.env._(
                     "Not imported: %(problems)s. Download the file again from "
                     "your bank; an accounting manager can also import it as it "
                     "is (Import anyway).",
-                    problems="; ".join(problems),
+                    problems=named,
                 )
             )
-        if problems and not self.done_count:
+        if found and not self.done_count:
+            user = self._import_anyway_user()
             self.message_post(
                 body=self.env._(
                     "Imported as it is by %(user)s: %(problems)s.",
-                    user=self.env.user.name,
-                    problems="; ".join(problems),
-                )
+                    user=user.name,
+                    problems="; ".join(found),
+                ),
+                author_id=user.partner_id.id,
             )
-        return targets
+        return targets, problems
+
+    def _statement_problem(self, statement, currency):
+        """Why a statement does not add up, or None."""
+        if statement.closing_missing:
+            return self.env._(
+                "statement %(statement)s has no closing balance; the "
+                "transactions give %(closing)s",
+                statement=statement.reference,
+                closing=self._amount(statement.closing_balance, currency),
+            )
+        if statement.balance_difference:
+            return self.env._(
+                "statement %(statement)s does not add up: opening balance "
+                "%(opening)s, closing balance %(closing)s, difference "
+                "%(difference)s",
+                statement=statement.reference,
+                opening=self._amount(statement.opening_balance, currency),
+                closing=self._amount(statement.closing_balance, currency),
+                difference=self._amount(statement.balance_difference, currency),
+            )
+        return None
 
     def _amount(self, amount, currency):
         """An amount as the user's language writes it (25,00 in Dutch)."""

@@ -111,6 +111,14 @@ class BankMt940File(models.Model):
             steps.append(plan["steps"] if len(plan["steps"]) > 1 else plan["steps"][0])
         if steps:
             self.env["account.move.line"]._reconcile_plan(steps)
+            # What each credit paid, read for the whole chunk at once.
+            counterparts = self.env["account.move.line"].browse(
+                line_id
+                for plan in plans
+                if plan["invoices"]
+                for line_id in plan["counterpart"].ids
+            )
+            counterparts.matched_debit_ids.debit_move_id.move_id.mapped("payment_state")
         # The product's own words for what an invoice became ("Deels betaald"),
         # not Odoo's payment state labels.
         states = {

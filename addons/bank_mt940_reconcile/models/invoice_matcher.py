@@ -52,6 +52,8 @@ class InvoiceMatcher:
                     ("sequence_number", "in", sorted(numbers)),
                 ]
             )
+            # Their receivable lines in one query too, not one per credit.
+            found.line_ids.mapped("account_type")
             for invoice in found:
                 key = (
                     normalize_prefix(invoice.sequence_prefix),

@@ -52,7 +52,8 @@ _KEYWORD_RE = re.compile(
     r"INCASSANT ID|ID INCASSANT):\s*"
 )
 _BIC_RE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
-_UNAMBIGUOUS_DOT_RE = re.compile(r"^\d+\.\d\d$")
+# Two decimals, or none (a currency without cents: old Rabobank JPY lines).
+_UNAMBIGUOUS_DOT_RE = re.compile(r"^\d+\.(?:\d\d)?$")
 _DOT_AMOUNT_BALANCE_RE = re.compile(r"^[DC]\d{6}[A-Z]{3}(\d+\.\d*)")
 _BALANCE_TAGS = ("60F", "60M", "62F", "62M")
 # Sub-fields of a structured :86: (ING, Rabobank, ABN AMRO, SNS/ASN, Knab, bunq).
@@ -81,30 +82,44 @@ class Mt940Error(ValueError):
     """
 
     MESSAGES: ClassVar[dict] = {
-        "empty": _lt("The file is empty."),
-        "binary": _lt("The file is not an MT940 bank statement (it is not text)."),
-        "too_large": _lt("The file is larger than %(limit)s MB."),
+        "empty": _lt("The file is empty. Download the file again from your bank."),
+        "binary": _lt(
+            "The file is not an MT940 bank statement (it is not text). Download "
+            "the MT940 format from your bank."
+        ),
+        "too_large": _lt(
+            "The file is larger than %(limit)s MB. Download a shorter period "
+            "from your bank."
+        ),
         "not_mt940": _lt(
             "The file is not an MT940 bank statement: no :20:, :25: and :60F: "
-            "statement fields were found."
+            "statement fields were found. Download the MT940 format from your bank."
         ),
-        "no_account": _lt("Statement %(statement)s has no account number (:25:)."),
+        "no_account": _lt(
+            "Statement %(statement)s has no account number (:25:): the file is "
+            "incomplete. Download the file again from your bank."
+        ),
         "no_opening": _lt(
             "Statement %(statement)s has no opening balance (:60F:): the file is "
-            "incomplete."
+            "incomplete. Download the file again from your bank."
         ),
         "no_closing": _lt(
             "Statement %(statement)s has no closing balance (:62F:): the file is "
-            "incomplete."
+            "incomplete. Download the file again from your bank; an accounting "
+            "manager can also import it as it is (Import anyway)."
         ),
         "dot_amount": _lt(
             "Line %(line)s: the amount %(amount)s uses a dot; MT940 amounts use a "
             "comma as decimal separator. Download the file again from your bank "
             "without editing it."
         ),
-        "bad_line": _lt("Statement %(statement)s: this line cannot be read: %(text)s"),
+        "bad_line": _lt(
+            "Statement %(statement)s: this line cannot be read: %(text)s. Download "
+            "the file again from your bank without editing it."
+        ),
         "currency_mix": _lt(
-            "Statement %(statement)s mixes the currencies %(currencies)s."
+            "Statement %(statement)s mixes the currencies %(currencies)s. Download "
+            "the file again from your bank without editing it."
         ),
     }
 
@@ -262,6 +277,9 @@ def _logical_fields(text):
     inside ``:86:`` they are text. A lone ``-`` ends a message, except inside
     ``:86:`` when more text follows (ING cuts ``MND-EV01`` there).
     """
+    # Old Rabobank files join their parts with a DOS end-of-file mark (Ctrl-Z)
+    # before the next ``:20:``: a line break.
+    text = text.replace("\x1a", "\n")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     current = None
     for index, raw in enumerate(lines):
@@ -352,8 +370,9 @@ def _split_statements(text):
 
 
 def _dot_to_comma(pattern, text, line_no):
-    """Old Rabobank files write ``000000001000.12``: a dot with two decimals and
-    no other separator is read as the decimal comma; anything else with a dot
+    """Old Rabobank files write ``000000001000.12`` (``00000000115351.`` in
+    JPY): a dot with two decimals or none and no other separator is read as
+    the decimal comma; anything else with a dot
     (``1.000,12``, ``1000.1``) is ambiguous and refused."""
     match = pattern.match(text)
     if not match:
@@ -617,8 +636,7 @@ def _parse_statement(fields, closing_optional=False):
             currencies=", ".join(sorted(currencies)),
         )
     if closing is None:
-        # Only the file's last statement, and only when asked: the balance
-        # the transactions give.
+        # Only when asked (import anyway): the balance the transactions give.
         statement.closing_missing = True
         statement.closing_balance = statement.opening_balance + sum(
             (t.amount for t in statement.transactions), Decimal(0)
@@ -635,8 +653,9 @@ def parse(data, complete=True):
 
     Raises :class:`Mt940Error` with a readable message for anything that is not
     a complete MT940 file; never returns half a file. ``complete=False`` reads a
-    file whose last statement lacks its closing balance (``:62F:``), as an
-    accounting manager may import it anyway.
+    file whose statements lack their closing balance (``:62F:``: the last one
+    cut off, or one cut where two files were joined, as in Knab's samples), as
+    an accounting manager may import it anyway.
     """
     text = decode(data) if isinstance(data, bytes) else data
     if not text.strip():
@@ -644,11 +663,7 @@ def parse(data, complete=True):
     blocks = _split_statements(text)
     if not blocks:
         raise Mt940Error("not_mt940")
-    last = len(blocks) - 1
-    return [
-        _parse_statement(block, closing_optional=not complete and index == last)
-        for index, block in enumerate(blocks)
-    ]
+    return [_parse_statement(block, closing_optional=not complete) for block in blocks]
 
 
 def statement_account(raw):

@@ -8,10 +8,10 @@ all 1,000 through the ORM, on demand (see readme/USAGE.md).
 import os
 import random
 import sys
-import unittest
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tests.common import BaseCase
 
 from ..parsers import Mt940Error, mt940_dialect
 from .common import DATA, Mt940Common, build_mt940
@@ -61,7 +61,7 @@ def _mutate(data, rng):
     return b"\n".join(lines)
 
 
-class TestFuzzParser(unittest.TestCase):
+class TestFuzzParser(BaseCase):
     """1,000 damaged files read by the parser alone: statements or Mt940Error."""
 
     def test_parser_reads_or_refuses_every_damaged_file(self):

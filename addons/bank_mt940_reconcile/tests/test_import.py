@@ -25,7 +25,11 @@ from .common import (
     make_iban,
 )
 
-SAMPLES = sorted(path for path in DATA.iterdir() if path.suffix not in (".json", ".md"))
+SAMPLES = sorted(
+    path
+    for path in DATA.iterdir()
+    if path.is_file() and path.suffix not in (".json", ".md")
+)
 
 NOT_IMPORTED = "Not imported – payment already exists"
 # The bank of the samples that give an old account number instead of an IBAN.
@@ -626,6 +630,49 @@ class TestBadFiles(Mt940Common):
         self.assertIn(self.manager.name, str(note.body))
         self.assertIn("20.00", str(note.body))
         self.assertEqual(note.author_id, self.manager.partner_id)
+        # The statement itself says it was imported as it is, by whom, and the
+        # difference, also when only credits are imported.
+        statement = record.statement_line_ids.statement_id
+        self.assertEqual(len(statement), 1)
+        self.assertIn("imported as it is by " + self.manager.name, statement.name)
+        self.assertIn("difference", statement.name)
+        self.assertIn("20.00", statement.name)
+        self.assertFalse(statement.is_complete)
+
+    def test_bookkeeper_is_refused_import_anyway_in_one_dutch_sentence(self):
+        self.create_users()
+        data = build_mt940([{"amount": 10, "remi": "x"}]).replace(
+            b":62F:C", b":62F:D", 1
+        )
+        record = self.process(data)
+        with self.assertRaises(AccessError) as refusal:
+            record.with_user(self.bookkeeper).with_context(
+                lang="nl_NL"
+            ).action_import_anyway()
+        self.assertEqual(
+            str(refusal.exception),
+            "Alleen een boekhoudmanager kan een bestand importeren waarvan de "
+            "saldi niet kloppen; vraag het je boekhoudmanager.",
+        )
+        self.assertEqual(record.state, "error")
+        self.assertFalse(record.statement_line_ids)
+
+    def test_statement_imported_anyway_with_debits_names_the_manager(self):
+        self.create_users()
+        self.company.mt940_import_debits = True
+        data = build_mt940(
+            [{"amount": 10, "remi": "x"}, {"amount": -4, "remi": "kosten"}]
+        ).replace(b":62F:C", b":62F:D", 1)
+        record = self.process(data)
+        record.with_user(self.manager).with_context(lang="nl_NL").action_import_anyway()
+        self.assertEqual(record.state, "processed", record.message)
+        statement = record.statement_line_ids.statement_id
+        self.assertEqual(len(statement), 1)
+        self.assertEqual(len(statement.line_ids), 2)
+        self.assertIn(
+            "geïmporteerd zoals het is door " + self.manager.name, statement.name
+        )
+        self.assertIn("verschil", statement.name)
 
     def test_last_statement_without_closing_balance_imported_anyway(self):
         self.create_users()

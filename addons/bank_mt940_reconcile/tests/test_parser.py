@@ -1,10 +1,11 @@
 """The dialect layer, without the ORM: golden files and bad input."""
 
 import json
-import unittest
 from decimal import Decimal
 
 import mt940
+
+from odoo.tests.common import BaseCase
 
 from odoo.addons.bank_mt940_reconcile.parsers import (
     InvoiceNumberFinder,
@@ -14,10 +15,14 @@ from odoo.addons.bank_mt940_reconcile.parsers import (
 
 from .common import DATA, build_mt940
 
-SAMPLES = sorted(path for path in DATA.iterdir() if path.suffix not in (".json", ".md"))
+SAMPLES = sorted(
+    path
+    for path in DATA.iterdir()
+    if path.is_file() and path.suffix not in (".json", ".md")
+)
 
 
-class TestGoldenFiles(unittest.TestCase):
+class TestGoldenFiles(BaseCase):
     def test_every_sample_gives_its_expected_transactions(self):
         self.assertGreaterEqual(len(SAMPLES), 13)
         for path in SAMPLES:
@@ -81,7 +86,7 @@ class TestGoldenFiles(unittest.TestCase):
         self.assertEqual(len(set(ids)), 2)
 
 
-class TestBadInput(unittest.TestCase):
+class TestBadInput(BaseCase):
     def assertRefused(self, data, code):
         with self.assertRaises(Mt940Error) as caught:
             mt940_dialect.parse(data)
@@ -122,6 +127,35 @@ class TestBadInput(unittest.TestCase):
         self.assertEqual(statement.opening_balance, Decimal("50.00"))
         self.assertFalse(statement.balance_difference)
 
+    def test_statements_joined_by_a_dos_end_of_file_mark(self):
+        # zilverline's two_accounts.txt: Ctrl-Z right before the next :20:.
+        first = build_mt940([{"amount": 10, "remi": "a"}], account="3462.483.153")
+        second = build_mt940(
+            [{"amount": 5, "remi": "b"}],
+            account="1325.76.155",
+            reference="P260101000000002",
+            header=False,
+        )
+        statements = mt940_dialect.parse(first + b"\x1a" + second)
+        self.assertEqual(
+            [s.account for s in statements], ["3462.483.153", "1325.76.155"]
+        )
+        self.assertEqual([len(s.transactions) for s in statements], [1, 1])
+
+    def test_old_rabobank_yen_amounts_end_in_a_bare_dot(self):
+        # php-mt940's Rabobank sample: a JPY account, amounts without cents.
+        data = build_mt940(
+            [{"amount": 115351, "remi": "x"}], account="1700.59.308", currency="JPY"
+        )
+        old = data.replace(b"115351,00", b"00000000115351.").replace(
+            b"0,00", b"00000000000000."
+        )
+        self.assertIn(b"JPY00000000115351.", old)
+        (statement,) = mt940_dialect.parse(old)
+        self.assertEqual(statement.transactions[0].amount, Decimal(115351))
+        self.assertEqual(statement.closing_balance, Decimal(115351))
+        self.assertFalse(statement.balance_difference)
+
     def test_non_utf8_text_is_read_with_the_right_letters(self):
         text = build_mt940(
             [{"amount": 5, "remi": "Café Hüsken ËLAN", "name": "Zoë Müller"}]
@@ -139,7 +173,7 @@ class TestBadInput(unittest.TestCase):
         self.assertEqual(statement.balance_difference, Decimal("49.06"))
 
 
-class TestEncoding(unittest.TestCase):
+class TestEncoding(BaseCase):
     """UTF-8 first; else cp1252 or cp852, whichever gives plausible letters."""
 
     def test_code_page_of_dutch_names(self):
@@ -194,7 +228,7 @@ class TestEncoding(unittest.TestCase):
         self.assertEqual(second["remittance"], "Reünie coöperatie ÖÜË")
 
 
-class TestInvoiceNumbers(unittest.TestCase):
+class TestInvoiceNumbers(BaseCase):
     def setUp(self):
         super().setUp()
         self.finder = InvoiceNumberFinder(["INV/2026/", "INV/2025/", "RINV/2026/"])
