@@ -11,6 +11,14 @@ from ..parsers.mt940_writer import build_mt940  # noqa: F401 (used by the tests)
 DATA = Path(__file__).parent / "data"
 BANK_IBAN = "NL91ABNA0417164300"
 CUSTOMER_IBAN = "NL02RABO0300065264"  # the default counterparty of build_mt940
+# The real sample files, each with its expected statements beside it (.json).
+SAMPLES = sorted(
+    path
+    for path in DATA.iterdir()
+    if path.is_file() and path.suffix not in (".json", ".md")
+)
+# The log of a payment that was imported before.
+NOT_IMPORTED = "Not imported – payment already exists"
 
 
 def make_iban(bban, country="NL"):
