@@ -189,7 +189,7 @@ def _parse_statement(fields, closing_optional=False):
     currencies = {currency, closing and closing.amount.currency}
     if len(parsed) != len(details):
         raise Mt940Error("bad_line", statement=reference, text=":61:")
-    for item, (text86, supplementary, lines, reference) in zip(
+    for item, (text86, supplementary, lines, reference_61) in zip(
         parsed, details, strict=True
     ):
         values = item.data
@@ -201,7 +201,7 @@ def _parse_statement(fields, closing_optional=False):
             currency=amount.currency or currency,
             type_code=(values.get("id") or "").strip(),
             customer_reference=(
-                reference or values.get("customer_reference") or ""
+                reference_61 or values.get("customer_reference") or ""
             ).strip(),
             bank_reference=(values.get("bank_reference") or "").strip(),
         )
