@@ -2,7 +2,12 @@
 
 from odoo.tests import tagged
 
-from .common import NOT_IMPORTED, Mt940Common, build_mt940
+from .common import (
+    NOT_IMPORTED,
+    Mt940Common,
+    build_mt940,
+    build_several_statements,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -11,33 +16,11 @@ class TestProcessing(Mt940Common):
     def setUpClass(cls):
         super().setUpClass()
         # The OCA ING sample's account, so the real file can be processed.
-        cls.ing_bank = cls.env["res.partner.bank"].create(
-            {
-                "acc_number": "NL77INGB0574908765",
-                "partner_id": cls.company.partner_id.id,
-            }
+        cls.ing_journal = cls.create_bank_journal(
+            "NL77INGB0574908765", "TING", name="ING"
         )
-        cls.ing_journal = cls.env["account.journal"].create(
-            {
-                "name": "ING",
-                "code": "TING",
-                "type": "bank",
-                "bank_account_id": cls.ing_bank.id,
-            }
-        )
-        cls.rabo_bank = cls.env["res.partner.bank"].create(
-            {
-                "acc_number": "NL34RABO0142623393",
-                "partner_id": cls.company.partner_id.id,
-            }
-        )
-        cls.rabo_journal = cls.env["account.journal"].create(
-            {
-                "name": "Rabo",
-                "code": "TRAB",
-                "type": "bank",
-                "bank_account_id": cls.rabo_bank.id,
-            }
+        cls.rabo_journal = cls.create_bank_journal(
+            "NL34RABO0142623393", "TRAB", name="Rabo"
         )
 
     def test_file_with_several_accounts_fills_each_journal(self):
@@ -50,25 +33,19 @@ class TestProcessing(Mt940Common):
                 "type": "bank",
                 "currency_id": usd.id,
                 # One account, a journal per currency.
-                "bank_account_id": self.ing_bank.id,
+                "bank_account_id": self.ing_journal.bank_account_id.id,
             }
         )
-        data = (
-            build_mt940([{"amount": 10, "remi": "eur"}], account="NL77INGB0574908765")
-            + build_mt940(
-                [{"amount": 20, "remi": "usd"}],
-                account="NL77INGB0574908765",
-                currency="USD",
-                reference="P260101000000002",
-                header=False,
-            )
+        ing = "NL77INGB0574908765"
+        data = build_several_statements(
+            {"account": ing, "payment": {"amount": 10, "remi": "eur"}},
+            {
+                "account": ing,
+                "payment": {"amount": 20, "remi": "usd"},
+                "currency": "USD",
+            },
             # The old dotted account number of the Rabobank account.
-            + build_mt940(
-                [{"amount": 30, "remi": "rabo"}],
-                account="142.623.393",
-                reference="P260101000000003",
-                header=False,
-            )
+            {"account": "142.623.393", "payment": {"amount": 30, "remi": "rabo"}},
         )
         record = self.process(data, "drie-rekeningen.940")
         self.assertEqual(record.state, "processed", record.message)
@@ -87,20 +64,10 @@ class TestProcessing(Mt940Common):
         self.assertEqual(len(self.logs(again, "duplicate")), 3)
 
     def test_file_refused_names_every_account_without_a_journal(self):
-        data = (
-            build_mt940([{"amount": 10, "remi": "a"}], account="NL77INGB0574908765")
-            + build_mt940(
-                [{"amount": 20, "remi": "b"}],
-                account="NL39RABO0300065264",
-                reference="P260101000000002",
-                header=False,
-            )
-            + build_mt940(
-                [{"amount": 30, "remi": "c"}],
-                account="NL44RABO0123456789",
-                reference="P260101000000003",
-                header=False,
-            )
+        data = build_several_statements(
+            {"account": "NL77INGB0574908765", "payment": {"amount": 10, "remi": "a"}},
+            {"account": "NL39RABO0300065264", "payment": {"amount": 20, "remi": "b"}},
+            {"account": "NL44RABO0123456789", "payment": {"amount": 30, "remi": "c"}},
         )
         record = self.upload(data)
         self.assertEqual(record.state, "error")
