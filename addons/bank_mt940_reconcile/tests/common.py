@@ -6,17 +6,40 @@ from pathlib import Path
 from odoo import fields
 from odoo.tests import TransactionCase, new_test_user
 
-from ..parsers.mt940_writer import build_mt940  # noqa: F401 (used by the tests)
+from ..parsers.mt940_writer import build_mt940
 
 DATA = Path(__file__).parent / "data"
 BANK_IBAN = "NL91ABNA0417164300"
 CUSTOMER_IBAN = "NL02RABO0300065264"  # the default counterparty of build_mt940
+# The real sample files, each with its expected statements beside it (.json).
+SAMPLES = sorted(
+    path
+    for path in DATA.iterdir()
+    if path.is_file() and path.suffix not in (".json", ".md")
+)
+# The log of a payment that was imported before.
+NOT_IMPORTED = "Not imported – payment already exists"
 
 
 def make_iban(bban, country="NL"):
     """A valid IBAN around a bank code and account number (ISO 13616 check)."""
     digits = "".join(str(int(char, 36)) for char in bban + country + "00")
     return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def build_several_statements(*statements):
+    """One file of several statements, as banks send several accounts (and
+    currencies of one account) together: each statement a dict of
+    ``build_mt940``'s arguments with its one ``payment``."""
+    return b"".join(
+        build_mt940(
+            [values.pop("payment")],
+            reference=f"P26010100000000{number}",
+            header=number == 1,
+            **values,
+        )
+        for number, values in enumerate(map(dict, statements), 1)
+    )
 
 
 def ensure_chart(env, company):
@@ -50,22 +73,28 @@ class Mt940Common(TransactionCase):
         ensure_chart(cls.env, cls.company)
         activate_dutch(cls.env)
         cls.eur = cls.env.ref("base.EUR")
-        cls.bank_account = cls.env["res.partner.bank"].create(
-            {"acc_number": BANK_IBAN, "partner_id": cls.company.partner_id.id}
-        )
-        cls.journal = cls.env["account.journal"].create(
-            {
-                "name": "Test bank",
-                "code": "TBNK",
-                "type": "bank",
-                "bank_account_id": cls.bank_account.id,
-            }
-        )
+        cls.journal = cls.create_bank_journal(BANK_IBAN, "TBNK", name="Test bank")
         cls.customer = cls.env["res.partner"].create({"name": "Klant BV"})
         cls.customer_bank = cls.env["res.partner.bank"].create(
             {"acc_number": CUSTOMER_IBAN, "partner_id": cls.customer.id}
         )
         cls.other_customer = cls.env["res.partner"].create({"name": "Andere Klant"})
+
+    @classmethod
+    def create_bank_journal(cls, acc_number, code, name=None, **values):
+        """A bank journal of the company, on a new bank account of its own."""
+        bank = cls.env["res.partner.bank"].create(
+            {"acc_number": acc_number, "partner_id": cls.company.partner_id.id}
+        )
+        return cls.env["account.journal"].create(
+            {
+                "name": name or acc_number,
+                "code": code,
+                "type": "bank",
+                "bank_account_id": bank.id,
+                **values,
+            }
+        )
 
     @classmethod
     def create_users(cls):

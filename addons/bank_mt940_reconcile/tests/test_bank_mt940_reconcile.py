@@ -132,20 +132,7 @@ class TestProcessAsEveryUser(Mt940Common):
         self.assertEqual(record.state, "error")
         self.run_cron()
         self.assertEqual(record.state, "error", "still no journal for the account")
-        other = self.env["res.partner.bank"].create(
-            {
-                "acc_number": "NL39RABO0300065264",
-                "partner_id": self.company.partner_id.id,
-            }
-        )
-        self.env["account.journal"].create(
-            {
-                "name": "Rabo",
-                "code": "RABO",
-                "type": "bank",
-                "bank_account_id": other.id,
-            }
-        )
+        self.create_bank_journal("NL39RABO0300065264", "RABO", name="Rabo")
         self.run_cron()
         self.assertEqual(record.state, "processed", record.message)
         self.assertEqual(len(record.statement_line_ids), 1)

@@ -21,11 +21,10 @@ from odoo.tools import SQL
 from odoo.addons.bank_mt940_reconcile.models import bank_mt940_file_import
 from odoo.addons.base.models.ir_cron import IrCron
 
-from .common import activate_dutch, build_mt940, ensure_chart
+from .common import NOT_IMPORTED, activate_dutch, build_mt940, ensure_chart
 
 # Not used by any other test or demo record.
 IBAN = "NL07INGB0009400940"
-NOT_IMPORTED = "Not imported – payment already exists"
 # Every wait of these tests is bounded.
 TIMEOUT = 60
 

@@ -103,17 +103,7 @@ class TestFuzz(Mt940Common):
         for number, iban in enumerate(
             ("NL77INGB0574908765", "NL34RABO0142623393", "NL71RABO0123456789")
         ):
-            bank = cls.env["res.partner.bank"].create(
-                {"acc_number": iban, "partner_id": cls.company.partner_id.id}
-            )
-            cls.env["account.journal"].create(
-                {
-                    "name": iban,
-                    "code": f"FZ{number}",
-                    "type": "bank",
-                    "bank_account_id": bank.id,
-                }
-            )
+            cls.create_bank_journal(iban, f"FZ{number}")
         invoice = cls.create_invoice(100)
         cls.samples = [(DATA / name).read_bytes() for name in SAMPLE_FILES] + [
             build_mt940(

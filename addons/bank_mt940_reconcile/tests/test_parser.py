@@ -13,13 +13,7 @@ from odoo.addons.bank_mt940_reconcile.parsers import (
     mt940_dialect,
 )
 
-from .common import DATA, build_mt940
-
-SAMPLES = sorted(
-    path
-    for path in DATA.iterdir()
-    if path.is_file() and path.suffix not in (".json", ".md")
-)
+from .common import DATA, SAMPLES, build_mt940
 
 
 class TestGoldenFiles(BaseCase):
@@ -115,6 +109,16 @@ class TestBadInput(BaseCase):
                     data.replace(b"1012,50", written), "dot_amount"
                 )
                 self.assertIn(written.decode()[:5], str(error))
+
+    def test_currency_mix_names_the_statement(self):
+        data = build_mt940([{"amount": 10, "remi": "x"}], reference="P2601010009")
+        # The closing balance in dollars, the opening balance in euros.
+        self.assertEqual(data.count(b"EUR10,00"), 1)
+        error = self.assertRefused(
+            data.replace(b"EUR10,00", b"USD10,00"), "currency_mix"
+        )
+        # The statement's own reference, not a transaction's.
+        self.assertIn("Statement P2601010009 mixes the currencies EUR, USD", str(error))
 
     def test_old_rabobank_amounts_with_a_dot_are_read(self):
         data = build_mt940([{"amount": 1000.12, "remi": "x"}], opening=50)
