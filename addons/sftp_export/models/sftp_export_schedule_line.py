@@ -167,21 +167,29 @@ class SftpExportScheduleLine(models.Model):
         dataset, is_ready = self.dataset, Model._sftp_is_ready
         include_ready = self.include_ready
         include_missing_info = self.include_missing_info
-        selected, left_out, rows = [], {}, []
-        for record, row in zip(candidates, values, strict=True):
+        selected, left_out, rows = [], [], []
+        for record_id, row in zip(candidates._ids, values, strict=True):
             ready_status = is_ready(dataset, row[width:])
-            missing = [
+            missing = required and [
                 header for index, header in required if row[index] in EMPTY_VALUES
             ]
             if missing and not include_missing_info:
                 if ready_status and include_ready:
-                    left_out[record] = missing
+                    left_out.append((record_id, missing))
                 continue
             if ready_status and not missing and not include_ready:
                 continue
-            selected.append(record.id)
+            selected.append(record_id)
             if keep_rows:
                 rows.append(row[:width])
+        # Browsed together: their names are read in one query.
+        left_out = dict(
+            zip(
+                candidates.browse([pair[0] for pair in left_out]),
+                [pair[1] for pair in left_out],
+                strict=True,
+            )
+        )
         if keep_rows:
             return candidates.browse(selected), left_out, rows
         return candidates.browse(selected), left_out
