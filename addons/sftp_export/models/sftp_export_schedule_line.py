@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..services import export_file
 from ..services.csv_writer import csv_bytes
@@ -197,15 +198,20 @@ class SftpExportScheduleLine(models.Model):
     def _originals(self, records):
         """(member name, attachment) for every document attached to the
         records, in the order they go into the zip."""
-        attachments = (
-            self.env["ir.attachment"]
-            .sudo()
-            .search_fetch(
-                [("res_model", "=", records._name), ("res_id", "in", records.ids)],
-                ["res_id", "name", "store_fname", "checksum"],
-                order="res_id, id",
+        # The documents attached to the records themselves (not the files of
+        # their binary fields, res_field), as ir.attachment's search finds them;
+        # the ids as one array parameter: a file holds thousands of records.
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM ir_attachment WHERE res_model = %s AND "
+                "res_id = ANY(%s::int[]) AND res_field IS NULL ORDER BY res_id, id",
+                records._name,
+                "{" + ",".join(map(str, records.ids)) + "}",
             )
         )
+        # sudo: the export sends the records' documents, whoever started it.
+        attachments = self.env["ir.attachment"].sudo().browse(row[0] for row in rows)
+        attachments.fetch(["res_id", "name", "store_fname", "checksum"])
         with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
         with_originals.fetch(["name"])
         # The number of a posted bill (the description of an expense) is what
