@@ -2,7 +2,7 @@
 {
     "name": "SFTP Export",
     "summary": "Scheduled CSV exports with originals to your SFTP server",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.1",
     "category": "Accounting/Accounting",
     "author": "Dutch Accounting Suite",
     "website": "https://github.com/dutch-accounting-suite/odoo-dutch-accounting",

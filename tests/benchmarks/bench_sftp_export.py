@@ -78,7 +78,6 @@ def step_timer(env):
         "write the CSV": (Line, "_csv_data"),
         "find the originals": (Line, "_originals"),
         "write the zip": (Run, "_write_zip"),
-        "link the records to the history line": (Run, "_link_records"),
         "upload": (sftp_client.SftpClient, "upload"),
     }
     seconds = defaultdict(float)

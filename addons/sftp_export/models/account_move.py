@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.fields import Domain
 from odoo.tools.translate import LazyTranslate
 
@@ -9,17 +9,6 @@ BILL_PAID = ("paid", "in_payment", "reversed")
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ("account.move", "sftp.exported.mixin")
-
-    sftp_run_ids = fields.Many2many(
-        "sftp.export.run",
-        relation="sftp_export_run_account_move_rel",
-        column1="move_id",
-        column2="run_id",
-        string="SFTP exports",
-        readonly=True,
-        copy=False,
-        groups="account.group_account_invoice",
-    )
 
     @api.model
     def _sftp_datasets(self):

@@ -154,16 +154,22 @@ class SftpExportFormat(models.Model):
 
 def _sql_values(records, plans):
     """For each record, the values of the columns that have an SQL plan (None for
-    the others), read in one query."""
+    the others), read in one query: one tuple per record, in the records' order.
+
+    The query selects the values in the columns' order (NULL where a column has
+    no plan), so a row is used as it comes; many-to-one ids are replaced by
+    names column by column.
+    """
     if not any(plans):
-        return [[None] * len(plans) for _record in records]
+        return [(None,) * len(plans) for _record in records]
     model = records.browse()
     aliases = {(): "t"}
     joins = []
     selects = [SQL.identifier("t", "id")]
-    plain, relations = [], []  # (column index, position in the SQL row[, comodel])
-    for index, plan in enumerate(plans):
+    relations = []  # (position in the SQL row, comodel)
+    for plan in plans:
         if not plan:
+            selects.append(SQL("NULL"))
             continue
         hops, last = plan
         path, current, alias = (), model, "t"
@@ -190,9 +196,7 @@ def _sql_values(records, plans):
                 value,
             )
         if last.type == "many2one":
-            relations.append((index, len(selects), last.comodel_name))
-        else:
-            plain.append((index, len(selects)))
+            relations.append((len(selects), last.comodel_name))
         selects.append(value)
     rows = records.env.execute_query(
         SQL(
@@ -205,19 +209,16 @@ def _sql_values(records, plans):
         )
     )
     by_id = {row[0]: row for row in rows}
-    names = _display_names(records, relations, rows)
-    width = len(plans)
-    result = []
-    for record_id in records.ids:
-        row = by_id[record_id]
-        values = [None] * width
-        for index, position in plain:
-            values[index] = row[position]
-        for index, position, comodel in relations:
-            if row[position]:
-                values[index] = names[comodel, row[position]]
-        result.append(values)
-    return result
+    rows = [by_id[record_id] for record_id in records.ids]
+    if not relations or not rows:
+        return [row[1:] for row in rows]
+    columns = list(zip(*rows, strict=True))
+    for position, comodel in relations:
+        names = _display_names(records.env[comodel], columns[position])
+        columns[position] = [
+            names[value] if value else None for value in columns[position]
+        ]
+    return list(zip(*columns[1:], strict=True))
 
 
 def _orm_like(field, sql):
@@ -232,14 +233,9 @@ def _orm_like(field, sql):
     return sql
 
 
-def _display_names(records, relations, rows):
-    """{(comodel, id): display name} for the many-to-one values of the rows."""
-    wanted = {}
-    for _index, position, comodel in relations:
-        wanted.setdefault(comodel, set()).update(row[position] for row in rows)
-    names = {}
-    for comodel, ids in wanted.items():
-        ids.discard(None)
-        for related in records.env[comodel].browse(sorted(ids)):
-            names[comodel, related.id] = related.display_name
-    return names
+def _display_names(comodel, ids):
+    """{id: display name} of the comodel's records with these ids (None and
+    repeats allowed)."""
+    ids = set(ids)
+    ids.discard(None)
+    return {related.id: related.display_name for related in comodel.browse(sorted(ids))}

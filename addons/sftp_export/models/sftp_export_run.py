@@ -2,13 +2,14 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
 
-from .sftp_exported_mixin import dataset_selection
+from .sftp_exported_mixin import dataset_models, dataset_selection
 
 _logger = logging.getLogger(__name__)
 
 LINK_FIELDS = {"account.move": "move_ids", "hr.expense": "expense_ids"}
+# Writing one of these may change a record's "Exported on".
+MARKING_FIELDS = {"state", "date", "dataset", "record_ids"}
 RUN_STATES = [
     ("queued", "Queued"),
     ("ready", "Ready to send"),
@@ -88,26 +89,48 @@ class SftpExportRun(models.Model):
     resent_from_id = fields.Many2one(
         "sftp.export.run", string="Sent again from", readonly=True, ondelete="set null"
     )
-    # The records in the file. A record's "Exported on" is the date of the last
-    # delivered run that holds it, so marks and history can never disagree.
+    # The records in the file: the ids of the dataset's records, in one column.
+    # A file holds thousands of records, and the rows of a many-to-many each
+    # check two foreign keys: that took most of the time of recording a file.
+    # A record's "Exported on" is the date of the last delivered run holding it
+    # (sftp.exported.mixin), so marks and history can never disagree. Not
+    # prefetched: the history list does not need thousands of ids per line.
+    record_ids = fields.Json(
+        string="Record IDs", readonly=True, copy=False, prefetch=False
+    )
     expense_ids = fields.Many2many(
-        "hr.expense",
-        relation="sftp_export_run_hr_expense_rel",
-        column1="run_id",
-        column2="expense_id",
-        string="Expenses",
-        readonly=True,
-        copy=False,
+        "hr.expense", string="Expenses", compute="_compute_record_lists"
     )
     move_ids = fields.Many2many(
-        "account.move",
-        relation="sftp_export_run_account_move_rel",
-        column1="run_id",
-        column2="move_id",
-        string="Vendor bills",
-        readonly=True,
-        copy=False,
+        "account.move", string="Vendor bills", compute="_compute_record_lists"
     )
+
+    @api.depends("dataset", "record_ids")
+    def _compute_record_lists(self):
+        models_by_dataset = dataset_models(self.env)
+        for run in self:
+            model = models_by_dataset.get(run.dataset)
+            for model_name, field_name in LINK_FIELDS.items():
+                ids = run.record_ids if model == model_name else None
+                # Those that still exist and that the user may see.
+                run[field_name] = self.env[model_name].search([("id", "in", ids or [])])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = super().create(vals_list)
+        runs._invalidate_exported_on()
+        return runs
+
+    def write(self, vals):
+        result = super().write(vals)
+        if MARKING_FIELDS & vals.keys():
+            self._invalidate_exported_on()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self._invalidate_exported_on()
+        return result
 
     def action_resend(self):
         """Queue the kept file for another upload, as a new history line."""
@@ -125,7 +148,7 @@ class SftpExportRun(models.Model):
         # sudo: bookkeepers may send files again but not write the history
         # itself; their right to this action was checked above.
         run = self.sudo()
-        new_run = run.create(
+        run.create(
             {
                 "company_id": run.company_id.id,
                 "schedule_id": run.schedule_id.id,
@@ -143,10 +166,9 @@ class SftpExportRun(models.Model):
                 "zip_plan": run.zip_plan,
                 "file_size": run.file_size,
                 "resent_from_id": run.id,
+                "record_ids": run.record_ids,
             }
         )
-        new_run._link_records(run.move_ids)
-        new_run._link_records(run.expense_ids)
         self.env.ref("sftp_export.ir_cron_run_due_schedules").sudo()._trigger()
         return notification(
             self.env._(
@@ -166,30 +188,10 @@ class SftpExportRun(models.Model):
                 )
             )
 
-    def _link_records(self, records):
-        """Remember which records the file of this new history line holds.
-
-        One INSERT for the whole file: a file holds thousands of records, and the
-        ORM would write the relation row by row with a parameter per value. The
-        line is new, so none of these rows exists yet.
-        """
-        self.ensure_one()
-        if not records:
-            return
-        field = self._fields[LINK_FIELDS[records._name]]
-        self.env.execute_query(
-            SQL(
-                "INSERT INTO %s (%s, %s) SELECT %s, unnest(%s::int[])",
-                SQL.identifier(field.relation),
-                SQL.identifier(field.column1),
-                SQL.identifier(field.column2),
-                self.id,
-                # One text parameter: psycopg2 would quote the ints one by one.
-                "{" + ",".join(map(str, records.ids)) + "}",
-            )
-        )
-        self.invalidate_recordset([field.name])
-        records.invalidate_recordset(["sftp_run_ids", "sftp_exported_on"])
+    def _invalidate_exported_on(self):
+        """ "Exported on" is read from the history: forget what was read."""
+        for model_name in set(dataset_models(self.env).values()):
+            self.env[model_name].invalidate_model(["sftp_exported_on"])
 
     @api.model
     def _history_action(self, domain=None):

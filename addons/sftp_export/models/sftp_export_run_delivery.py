@@ -152,10 +152,10 @@ class SftpExportRun(models.Model):
             return self._fail(
                 self.env._("The file could not be made: %s", _text(self.env, error))
             )
-        self._link_records(records)
         self.write(
             {
                 "state": "ready",
+                "record_ids": records.ids,
                 "file_name": file_name,
                 "remote_path": remote,
                 "record_count": len(records),

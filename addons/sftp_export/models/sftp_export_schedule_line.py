@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..services import export_file
 from ..services.csv_writer import csv_bytes
@@ -167,21 +168,29 @@ class SftpExportScheduleLine(models.Model):
         dataset, is_ready = self.dataset, Model._sftp_is_ready
         include_ready = self.include_ready
         include_missing_info = self.include_missing_info
-        selected, left_out, rows = [], {}, []
-        for record, row in zip(candidates, values, strict=True):
+        selected, left_out, rows = [], [], []
+        for record_id, row in zip(candidates._ids, values, strict=True):
             ready_status = is_ready(dataset, row[width:])
-            missing = [
+            missing = required and [
                 header for index, header in required if row[index] in EMPTY_VALUES
             ]
             if missing and not include_missing_info:
                 if ready_status and include_ready:
-                    left_out[record] = missing
+                    left_out.append((record_id, missing))
                 continue
             if ready_status and not missing and not include_ready:
                 continue
-            selected.append(record.id)
+            selected.append(record_id)
             if keep_rows:
                 rows.append(row[:width])
+        # Browsed together: their names are read in one query.
+        left_out = dict(
+            zip(
+                candidates.browse([pair[0] for pair in left_out]),
+                [pair[1] for pair in left_out],
+                strict=True,
+            )
+        )
         if keep_rows:
             return candidates.browse(selected), left_out, rows
         return candidates.browse(selected), left_out
@@ -189,15 +198,20 @@ class SftpExportScheduleLine(models.Model):
     def _originals(self, records):
         """(member name, attachment) for every document attached to the
         records, in the order they go into the zip."""
-        attachments = (
-            self.env["ir.attachment"]
-            .sudo()
-            .search_fetch(
-                [("res_model", "=", records._name), ("res_id", "in", records.ids)],
-                ["res_id", "name", "store_fname", "checksum"],
-                order="res_id, id",
+        # The documents attached to the records themselves (not the files of
+        # their binary fields, res_field), as ir.attachment's search finds them;
+        # the ids as one array parameter: a file holds thousands of records.
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM ir_attachment WHERE res_model = %s AND "
+                "res_id = ANY(%s::int[]) AND res_field IS NULL ORDER BY res_id, id",
+                records._name,
+                "{" + ",".join(map(str, records.ids)) + "}",
             )
         )
+        # sudo: the export sends the records' documents, whoever started it.
+        attachments = self.env["ir.attachment"].sudo().browse(row[0] for row in rows)
+        attachments.fetch(["res_id", "name", "store_fname", "checksum"])
         with_originals = records.browse(sorted(set(attachments.mapped("res_id"))))
         with_originals.fetch(["name"])
         # The number of a posted bill (the description of an expense) is what

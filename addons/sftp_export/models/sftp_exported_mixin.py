@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 MIXIN = "sftp.exported.mixin"
 
@@ -28,10 +29,10 @@ class SftpExportedMixin(models.AbstractModel):
     """A model whose records the SFTP export delivers.
 
     'Exported on' is read from the export history (the last delivered file
-    holding the record), so a record counts as exported only when its file
-    arrived, and marking thousands of records costs no update of the records.
-    Models using it define sftp_run_ids (the runs whose file holds the record)
-    and the dataset hooks below: a new dataset is one model implementing them.
+    holding the record, sftp.export.run.record_ids), so a record counts as
+    exported only when its file arrived, and marking thousands of records costs
+    no update of the records. Models using it define the dataset hooks below: a
+    new dataset is one model implementing them.
     """
 
     _name = "sftp.exported.mixin"
@@ -44,28 +45,62 @@ class SftpExportedMixin(models.AbstractModel):
         help="When the record was last delivered to the SFTP server.",
     )
 
-    @api.depends("sftp_run_ids.state", "sftp_run_ids.date")
+    # The history invalidates this field when it changes (sftp.export.run).
     def _compute_sftp_exported_on(self):
-        # sudo: the date is shown to whoever sees the record; the history itself
-        # follows its own access rules.
-        for record in self:
-            dates = (
-                record.sudo()
-                .sftp_run_ids.filtered(lambda run: run.state == "delivered")
-                .mapped("date")
+        ids = [record_id for record_id in self._origin.ids if record_id]
+        dates = {}
+        if ids:
+            # SQL: the history follows its own access rules; the date is shown
+            # to whoever sees the record.
+            dates = dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT exported.id, max(exported.date) FROM %s "
+                        "WHERE exported.id = ANY(%s) GROUP BY exported.id",
+                        self._sftp_exported(),
+                        ids,
+                    )
+                )
             )
-            record.sftp_exported_on = max(dates) if dates else False
+        for record in self:
+            record.sftp_exported_on = dates.get(record._origin.id, False)
 
     def _search_sftp_exported_on(self, operator, value):
-        delivered = Domain("state", "=", "delivered")
         if operator in ("in", "not in") and set(value) == {False}:
-            exported = operator == "not in"
-            return Domain("sftp_run_ids", "any" if exported else "not any", delivered)
-        if operator in ("<", "<=", ">", ">=") and value:
-            return Domain(
-                "sftp_run_ids", "any", delivered & Domain("date", operator, value)
+            exported, moment = operator == "not in", None
+        elif operator in ("<", "<=", ">", ">=") and value:
+            exported, moment = True, (operator, value)
+        else:
+            return NotImplemented
+
+        def to_sql(model, alias, query):
+            condition = SQL("exported.id = %s", SQL.identifier(alias, "id"))
+            if moment:
+                condition = SQL(
+                    "%s AND exported.date %s %s", condition, SQL(moment[0]), moment[1]
+                )
+            return SQL(
+                "%s EXISTS (SELECT FROM %s WHERE %s)",
+                SQL() if exported else SQL("NOT"),
+                model._sftp_exported(),
+                condition,
             )
-        return NotImplemented
+
+        return Domain.custom(to_sql=to_sql)
+
+    @api.model
+    def _sftp_exported(self):
+        """FROM item "exported": (id, date) of every record of this model in
+        a delivered file, with the file's date."""
+        self.env["sftp.export.run"].flush_model(
+            ["state", "date", "dataset", "record_ids"]
+        )
+        return SQL(
+            "(SELECT item::int AS id, run.date FROM sftp_export_run AS run, "
+            "jsonb_array_elements_text(run.record_ids) AS item "
+            "WHERE run.state = 'delivered' AND run.dataset IN %s) AS exported",
+            tuple(self._sftp_datasets()),
+        )
 
     # -- dataset hooks ------------------------------------------------------------
     @api.model

@@ -9,6 +9,7 @@ import csv
 import datetime
 import functools
 import io
+import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +19,7 @@ ENCODINGS = {
     "cp1252": "cp1252",  # Windows-1252
 }
 TEXT_BLOCK = 1024 * 1024  # characters gathered before they are written
+CHUNK_ROWS = 4096  # rows formatted together, column by column
 QUOTING = {
     "minimal": csv.QUOTE_MINIMAL,
     "all": csv.QUOTE_ALL,
@@ -98,12 +100,7 @@ def cell_formatter(column, options):
     """
     date_format = column.date_format or options.date_format
     datetime_format = column.date_format or options.datetime_format
-    separator = options.decimal_separator
-    digits = column.digits
-
-    def number(value):
-        text = _number_text(value, digits)
-        return text if separator == "." else text.replace(".", separator)
+    number = number_formatter(column, options)
 
     # Exports hold few distinct dates (the days of a period), and strftime is
     # slow: each date is formatted once.
@@ -132,18 +129,52 @@ def cell_formatter(column, options):
     return text
 
 
+def number_formatter(column, options):
+    """A function number -> text, with the column's decimals and the format's
+    decimal separator."""
+    separator = options.decimal_separator
+    digits = column.digits
+    if separator == ".":
+        return functools.partial(_number_text, digits=digits)
+
+    def number(value):
+        return _number_text(value, digits).replace(".", separator)
+
+    return number
+
+
+def column_formatter(column, options):
+    """A function values -> texts for a column's values of many rows.
+
+    The types of the values are looked at once per column: text passes as it
+    is, and a column of floats goes straight to the number formatting.
+    """
+    cell = cell_formatter(column, options)
+    number = number_formatter(column, options)
+
+    def format_values(values):
+        kinds = set(map(type, values))
+        if kinds <= {str}:
+            return values
+        if kinds <= {float}:
+            return list(map(number, values))
+        return list(map(cell, values))
+
+    return format_values
+
+
 def format_value(value, column, options):
     """The text of one cell."""
     return cell_formatter(column, options)(value)
 
 
 def write_csv(stream, rows, options):
-    """Write rows (iterables of values, one per column) to the binary stream.
+    """Write rows (sequences of values, one per column) to the binary stream.
 
     Returns the number of data rows. Characters the encoding cannot hold
     (Windows-1252 has no emoji) become '?', so one odd character never stops
-    a whole export. The text is gathered and written in blocks: few system
-    calls, whatever the number of rows.
+    a whole export. Rows are formatted a chunk at a time, column by column,
+    and the text is written in blocks: few calls per value, few system calls.
     """
     encoder = codecs.getincrementalencoder(ENCODINGS[options.encoding])(
         errors="replace"
@@ -158,13 +189,18 @@ def write_csv(stream, rows, options):
     )
     if options.with_header:
         writer.writerow([column.header for column in options.columns])
-    formatters = [cell_formatter(column, options) for column in options.columns]
+    formatters = [column_formatter(column, options) for column in options.columns]
     count = 0
-    for row in rows:
-        writer.writerow(
-            [cell(value) for cell, value in zip(formatters, row, strict=True)]
-        )
-        count += 1
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        # strict: a row with a value too many or too few raises ValueError.
+        columns = zip(*chunk, strict=True)
+        texts = [
+            format_values(values)
+            for format_values, values in zip(formatters, columns, strict=True)
+        ]
+        writer.writerows(zip(*texts, strict=True) if texts else [()] * len(chunk))
+        count += len(chunk)
         if text.tell() >= TEXT_BLOCK:
             stream.write(encoder.encode(text.getvalue()))
             text.seek(0)

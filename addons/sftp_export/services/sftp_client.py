@@ -154,6 +154,10 @@ class SftpClient:
             )
         except OSError as error:
             raise unreachable_error(settings.host, settings.port, error) from error
+        # Small messages (the login, stat, rename) leave at once instead of
+        # waiting for the server to acknowledge the previous one (Nagle's
+        # algorithm against delayed acknowledgements: about 40 ms each time).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(sock)
         # Servers that close idle connections keep a slow upload alive.
         transport.set_keepalive(KEEPALIVE)

@@ -3,6 +3,7 @@ from . import test_delivered_files
 from . import test_delivery_recovery
 from . import test_export_file
 from . import test_export_flow
+from . import test_migration
 from . import test_originals_zip
 from . import test_paths_and_times
 from . import test_schedule_timing

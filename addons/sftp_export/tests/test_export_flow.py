@@ -56,14 +56,17 @@ class TestExportFlow(SftpServerCase):
         self.assertEqual(row[4:6], ["Drukkerij Hoek B.V.", "NL000099998B57"])
         self.assertEqual(row[8], "1234,50")
         self.assertEqual(run.record_count, 1)
-        self.assertEqual(run.move_ids, bill)
+        # The history line's "Vendor bills" tab, as the bookkeeper sees it.
+        self.assertEqual(run.with_user(self.bookkeeper).move_ids, bill)
+        self.assertFalse(run.expense_ids)
         self.assertEqual(bill.sftp_exported_on, run.date)
         self.assertEqual(run.attachment_id.raw, self.remote_bytes(run.file_name))
         # The "Exported" / "Not exported" filters of the bills list.
-        Move = self.env["account.move"]
+        Move = self.env["account.move"].with_user(self.bookkeeper)
         self.assertIn(bill, Move.search([("sftp_exported_on", "!=", False)]))
         self.assertNotIn(bill, Move.search([("sftp_exported_on", "=", False)]))
         self.assertIn(bill, Move.search([("sftp_exported_on", ">=", run.date)]))
+        self.assertNotIn(bill, Move.search([("sftp_exported_on", "<", run.date)]))
 
     def test_nothing_new_is_skipped_and_said_in_the_feed(self):
         self.make_bill()
