@@ -91,6 +91,10 @@ class BankMt940File(models.Model):
         invoice, in Odoo's reconciliation plan.
         """
         steps = []
+        # The journal items of every invoice the chunk pays, read at once
+        # instead of once per credit.
+        invoices = self.env["account.move"].union(*(plan["invoices"] for plan in plans))
+        invoices.line_ids.fetch(["account_id", "reconciled"])
         for line, plan in zip(lines, plans, strict=True):
             plan["log"]["statement_line_id"] = line.id
             if not plan["invoices"]:

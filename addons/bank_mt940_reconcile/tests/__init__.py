@@ -4,6 +4,7 @@ from . import test_concurrency
 from . import test_cron
 from . import test_demo
 from . import test_fuzz
+from . import test_import_batches
 from . import test_parser
 from . import test_processing
 from . import test_public_corpus
