@@ -3,6 +3,7 @@ from . import account_move
 from . import bank_mt940_file
 from . import bank_mt940_file_check
 from . import bank_mt940_file_import
+from . import bank_mt940_file_journal
 from . import bank_mt940_file_reconcile
 from . import bank_mt940_file_demo
 from . import bank_mt940_log
