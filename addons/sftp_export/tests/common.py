@@ -237,6 +237,11 @@ class SftpExportCase(TransactionCase):
         return fields.Datetime.now()
 
 
+class WorkerKilled(BaseException):
+    """What a kill -9 looks like from inside: nothing after it runs, the
+    transaction is rolled back to the last commit."""
+
+
 class SftpServerCase(SftpExportCase):
     """With a real sshd whose host key is trusted; emptied before each test."""
 
@@ -251,3 +256,23 @@ class SftpServerCase(SftpExportCase):
         self.clear_remote()
         if self.sshd.process.poll() is not None:  # a test stopped it
             self.sshd._spawn()
+
+    def run_cron_killed_after_upload(self):
+        """Run the cron with a worker that dies right after the upload, before
+        "delivered" is committed; assert it died there."""
+        real_upload = sftp_client.SftpClient.upload
+
+        def upload_then_die(client, fileobj, file_name):
+            real_upload(client, fileobj, file_name)
+            raise WorkerKilled
+
+        # Not assertRaises: Odoo's rolls back to before the block, and what the
+        # killed worker committed must stay.
+        killed = False
+        with patch.object(sftp_client.SftpClient, "upload", upload_then_die):
+            try:
+                self.run_cron()
+            except WorkerKilled:
+                killed = True
+        self.assertTrue(killed)
+        self.env.invalidate_all()

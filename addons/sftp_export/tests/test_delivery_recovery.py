@@ -15,11 +15,6 @@ from .common import SftpServerCase
 from .test_sftp_client import CallAtRead
 
 
-class WorkerKilled(BaseException):
-    """What a kill -9 looks like from inside: nothing after it runs, the
-    transaction is rolled back to the last commit."""
-
-
 @tagged("post_install", "-at_install")
 class TestDeliveryRecovery(SftpServerCase):
     def test_export_now_queues_and_the_history_shows_it(self):
@@ -49,23 +44,8 @@ class TestDeliveryRecovery(SftpServerCase):
     def test_a_worker_killed_after_the_upload_delivers_exactly_once(self):
         bill = self.make_bill()
         schedule = self.make_schedule()
-        real_upload = sftp_client.SftpClient.upload
-
-        def upload_then_die(client, fileobj, file_name):
-            real_upload(client, fileobj, file_name)
-            raise WorkerKilled  # before "delivered" is committed
-
         schedule.with_user(self.bookkeeper).action_run_now()
-        # Not assertRaises: Odoo's rolls back to before the block, and what the
-        # killed worker committed must stay.
-        killed = False
-        with patch.object(sftp_client.SftpClient, "upload", upload_then_die):
-            try:
-                self.run_cron()
-            except WorkerKilled:
-                killed = True
-        self.assertTrue(killed)
-        self.env.invalidate_all()
+        self.run_cron_killed_after_upload()
         run = schedule.run_ids
         self.assertEqual(run.state, "ready", "the last commit: the file was made")
         self.assertFalse(bill.sftp_exported_on)

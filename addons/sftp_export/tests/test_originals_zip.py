@@ -4,14 +4,10 @@ worker; a deleted original stops a resend with the reason."""
 
 import io
 import zipfile
-from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from odoo.addons.sftp_export.services import sftp_client
-
 from .common import SftpServerCase
-from .test_delivery_recovery import WorkerKilled
 
 PDF = b"%PDF-1.4 original scan " + bytes(range(256)) * 40
 
@@ -82,21 +78,8 @@ class TestOriginalsZip(SftpServerCase):
         bill = self.make_bill()
         self.attach(bill)
         schedule = self.make_schedule(include_attachments=True)
-        real_upload = sftp_client.SftpClient.upload
-
-        def upload_then_die(client, fileobj, file_name):
-            real_upload(client, fileobj, file_name)
-            raise WorkerKilled  # before "delivered" is committed
-
         schedule.with_user(self.bookkeeper).action_run_now()
-        killed = False
-        with patch.object(sftp_client.SftpClient, "upload", upload_then_die):
-            try:
-                self.run_cron()
-            except WorkerKilled:
-                killed = True
-        self.assertTrue(killed)
-        self.env.invalidate_all()
+        self.run_cron_killed_after_upload()
         run = schedule.run_ids
         self.assertEqual(run.state, "ready")
         final = self.sshd.upload_dir / run.file_name
