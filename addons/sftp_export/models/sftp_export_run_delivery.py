@@ -16,6 +16,7 @@ import contextlib
 import datetime
 import io
 import logging
+import posixpath
 import tempfile
 
 from odoo import api, fields, models
@@ -230,14 +231,19 @@ class SftpExportRun(models.Model):
                 )
                 client = self.server_id._sftp_client()
                 self.remote_path = self.server_id._remote_url(self.file_name)
-                client.upload(fileobj, self.file_name)
+                final, _sent = client.upload(fileobj, self.file_name)
             except SftpError as error:
                 return self._attempt_failed(error)
             except (UserError, ValueError) as error:
                 return self._fail(_text(self.env, error))
+        # Another export of the same second may have taken the name: the
+        # history shows the name the file got (export_2.csv).
+        file_name = posixpath.basename(final)
         self.write(
             {
                 "state": "delivered",
+                "file_name": file_name,
+                "remote_path": self.server_id._remote_url(file_name),
                 "error": False,
                 "next_attempt": False,
                 "date": fields.Datetime.now(),

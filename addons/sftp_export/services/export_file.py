@@ -10,7 +10,7 @@ CSV is deflated. Memory stays flat: one original is read at a time.
 
 import zipfile
 
-from .paths import safe_name_part
+from .paths import numbered_name, safe_name_part
 
 ORIGINALS_FOLDER = "originals/"
 
@@ -23,11 +23,10 @@ def zip_date_time(moment):
 def unique_member_name(name, used):
     """A member name that is safe and not used yet in this archive."""
     base = safe_name_part(name)
-    candidate, number = base, 1
-    while candidate in used:
+    number = 1
+    while numbered_name(base, number) in used:
         number += 1
-        stem, dot, ext = base.rpartition(".")
-        candidate = f"{stem}_{number}.{ext}" if dot else f"{base}_{number}"
+    candidate = numbered_name(base, number)
     used.add(candidate)
     return candidate
 

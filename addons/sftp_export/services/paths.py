@@ -54,6 +54,14 @@ def remote_path(directory, name):
     return posixpath.join(directory, name) if directory else name
 
 
+def numbered_name(name, number):
+    """name with a number before its extension: invoice.pdf, 2 -> invoice_2.pdf."""
+    if number == 1:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}_{number}.{ext}" if dot and stem else f"{name}_{number}"
+
+
 def safe_name_part(value):
     """Make a value usable inside a file name (for file-name patterns)."""
     text = re.sub(r"[^\w.\-]+", "_", str(value), flags=re.UNICODE).strip("._")

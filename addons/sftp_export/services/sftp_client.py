@@ -22,7 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from odoo.tools.translate import LazyTranslate
 
-from .paths import remote_path, validate_directory, validate_file_name
+from .paths import (
+    numbered_name,
+    remote_path,
+    validate_directory,
+    validate_file_name,
+)
 
 _lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
@@ -31,6 +36,8 @@ TIMEOUT = 20  # seconds for connecting, the SSH handshake, authentication and ea
 KEEPALIVE = 15  # seconds between keepalive messages on an idle session
 MIN_CHUNK = 4096
 COMPARE_CHUNK = 1024 * 1024
+# Exports of one second share a name: they get numbers, up to this many.
+MAX_SAME_NAME = 100
 # Bytes an SFTP write request adds around its data: length, type, request id,
 # handle length, offset, data length (the handle itself comes on top).
 WRITE_REQUEST_OVERHEAD = 4 + 1 + 4 + 4 + 8 + 4
@@ -261,27 +268,47 @@ class SftpClient:
         The bytes go to a temporary name first and are renamed when complete,
         so the final name only ever shows a whole file. When the final name
         holds these very bytes already (a run that delivered and then died
-        before it could record it), nothing is sent or renamed again.
+        before it could record it), nothing is sent or renamed again. When it
+        holds another file (another export made in the same second), that
+        file is left alone and this one gets the next free numbered name
+        (export_2.csv, export_3.csv, ...).
 
         Returns (remote path, True when this call put the file there).
         """
         directory = validate_directory(self.settings.directory)
-        final = remote_path(directory, validate_file_name(file_name))
+        name = validate_file_name(file_name)
         with self.session() as sftp:
             temporary = posixpath.join(directory, f".{uuid.uuid4().hex}.part")
+            sent = False
             try:
-                if _holds(sftp, final, fileobj):
-                    return final, False
-                fileobj.seek(0)
-                _put(sftp, fileobj, temporary)
-                if _holds(sftp, final, fileobj):  # checked again just before
-                    _discard(sftp, temporary)
-                    return final, False
-                sftp.posix_rename(temporary, final)
+                for number in range(1, MAX_SAME_NAME + 1):
+                    final = remote_path(directory, numbered_name(name, number))
+                    found = _holds(sftp, final, fileobj)
+                    if found is None and not sent:
+                        fileobj.seek(0)
+                        _put(sftp, fileobj, temporary)
+                        sent = True
+                        # Checked again just before the rename: the upload took time.
+                        found = _holds(sftp, final, fileobj)
+                    if found is None:
+                        sftp.posix_rename(temporary, final)
+                        return final, True
+                    if found:
+                        if sent:
+                            _discard(sftp, temporary)
+                        return final, False
             except (paramiko.SSHException, EOFError, OSError) as error:
                 _discard(sftp, temporary)
                 raise self._classify(error, final) from error
-        return final, True
+            _discard(sftp, temporary)
+        raise SftpError(
+            _lt(
+                "The folder on the server already holds %(count)s other files "
+                "named like %(name)s: move them away, then send the export again.",
+                count=MAX_SAME_NAME,
+                name=name,
+            )
+        )
 
     def _classify(self, error, path):
         """A refusal by a live server explains itself; a broken connection may
@@ -335,12 +362,13 @@ def _size(fileobj):
 
 
 def _holds(sftp, path, fileobj):
-    """Does path on the server hold exactly the bytes of fileobj?"""
+    """Does path on the server hold exactly the bytes of fileobj? None when
+    there is no file by that name, False when it holds another file."""
     try:
         remote_size = sftp.stat(path).st_size
     except OSError as error:
         if getattr(error, "errno", None) == errno.ENOENT:
-            return False
+            return None
         raise
     if remote_size != _size(fileobj):
         return False

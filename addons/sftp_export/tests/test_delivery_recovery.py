@@ -105,3 +105,36 @@ class TestDeliveryRecovery(SftpServerCase):
             self.run_cron()
         self.assertEqual(steps[:2], [2, 1], "one line per step, Odoo runs it again")
         self.assertEqual(set(schedules.run_ids.mapped("state")), {"delivered"})
+
+    @freeze_time("2026-11-30 07:00:00")
+    def test_another_file_under_the_same_name_is_kept_and_the_export_numbered(self):
+        bill = self.make_bill()
+        schedule = self.make_schedule()
+        # An export of the same second already on the server (another company
+        # exporting to the same folder): a file the recipient has not collected.
+        line = schedule.line_ids
+        taken = line.format_id._file_name(schedule._local_now())
+        (self.sshd.upload_dir / taken).write_bytes(b"the other export\r\n")
+        run = self.export(schedule)
+        numbered = taken.replace(".csv", "_2.csv")
+        self.assertEqual((run.state, run.file_name), ("delivered", numbered))
+        self.assertTrue(run.remote_path.endswith("/" + numbered))
+        self.assertEqual(self.remote_files(), [taken, numbered])
+        self.assertEqual(self.remote_bytes(taken), b"the other export\r\n")
+        self.assertEqual(self.remote_bytes(numbered), run.attachment_id.raw)
+        self.assertEqual(bill.sftp_exported_on, run.date)
+
+    @freeze_time("2026-11-30 07:00:00")
+    def test_a_numbered_export_is_found_again_after_a_killed_worker(self):
+        self.make_bill()
+        schedule = self.make_schedule()
+        taken = schedule.line_ids.format_id._file_name(schedule._local_now())
+        (self.sshd.upload_dir / taken).write_bytes(b"the other export\r\n")
+        schedule.with_user(self.bookkeeper).action_run_now()
+        self.run_cron_killed_after_upload()
+        run = schedule.run_ids
+        self.assertEqual((run.state, run.file_name), ("ready", taken))
+        numbered = taken.replace(".csv", "_2.csv")
+        self.run_cron()
+        self.assertEqual((run.state, run.file_name), ("delivered", numbered))
+        self.assertEqual(self.remote_files(), [taken, numbered], "not a _3 copy")

@@ -110,11 +110,27 @@ class TestAgainstOpenSsh(BaseCase):
         self.assertFalse(sent, "found whole under the final name")
         self.assertEqual(final.stat().st_ino, inode, "not replaced by a rename")
         self.assertEqual(self.files(), ["bills.csv"])
-        # Other bytes under the same name (a file sent again after a change) do
-        # replace it.
-        _path, sent = self.client().upload(io.BytesIO(b"y" * 300_000), "bills.csv")
+        # Other bytes under the same name (another export of the same second)
+        # are kept; this file gets the next free number.
+        path, sent = self.client().upload(io.BytesIO(b"y" * 300_000), "bills.csv")
         self.assertTrue(sent)
-        self.assertEqual(final.read_bytes(), b"y" * 300_000)
+        self.assertEqual(path, f"{self.sshd.upload_dir}/bills_2.csv")
+        self.assertEqual(final.read_bytes(), data)
+        self.assertEqual(self.files(), ["bills.csv", "bills_2.csv"])
+        path, sent = self.client().upload(io.BytesIO(b"y" * 300_000), "bills.csv")
+        self.assertEqual((path.rsplit("/", 1)[1], sent), ("bills_2.csv", False))
+
+    def test_a_folder_full_of_same_name_files_is_refused_with_what_to_do(self):
+        for number in range(1, sftp_client.MAX_SAME_NAME + 1):
+            name = "bills.csv" if number == 1 else f"bills_{number}.csv"
+            (self.sshd.upload_dir / name).write_bytes(b"other")
+        with self.assertRaises(SftpError) as caught:
+            self.client().upload(io.BytesIO(b"mine"), "bills.csv")
+        self.assertFalse(caught.exception.retryable)
+        self.assertIn(
+            "move them away, then send the export again", str(caught.exception)
+        )
+        self.assertEqual(len(self.files()), sftp_client.MAX_SAME_NAME, "no .part left")
 
     def test_probe_returns_the_host_key_fingerprint(self):
         self.assertEqual(self.client().probe(), self.sshd.host_fingerprint)
