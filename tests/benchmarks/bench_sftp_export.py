@@ -11,7 +11,7 @@ zip, uploaded to a real local sshd, against a baseline measured in the same run.
 
 Goal: ours <= 1.6x the baseline's time; peak memory growth <= 300 MB.
 The machines are shared and noisy: ours and the baseline run alternately,
-BENCH_SFTP_ROUNDS times (3); each round's ratio is printed, then the ratio of
+BENCH_SFTP_ROUNDS times (5); each round's ratio is printed, then the ratio of
 the fastest runs of each and the median ratio.
 Sizes: BENCH_SFTP_BILLS, BENCH_SFTP_PDFS, BENCH_SFTP_PDF_KB.
 BENCH_SFTP_PROFILE=<file> prints where our time goes and keeps the cProfile
@@ -44,7 +44,7 @@ from odoo.addons.sftp_export.tests.common import SftpExportCase
 N_BILLS = int(os.environ.get("BENCH_SFTP_BILLS", "10000"))
 N_PDFS = int(os.environ.get("BENCH_SFTP_PDFS", "1000"))
 PDF_BYTES = int(os.environ.get("BENCH_SFTP_PDF_KB", "60")) * 1024
-ROUNDS = int(os.environ.get("BENCH_SFTP_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_SFTP_ROUNDS", "5"))
 PROFILE = os.environ.get("BENCH_SFTP_PROFILE", "")
 
 
