@@ -300,7 +300,8 @@ class SftpClient:
             except (paramiko.SSHException, EOFError, OSError) as error:
                 _discard(sftp, temporary)
                 raise self._classify(error, final) from error
-            _discard(sftp, temporary)
+            if sent:
+                _discard(sftp, temporary)
         raise SftpError(
             _lt(
                 "The folder on the server already holds %(count)s other files "
