@@ -10,11 +10,8 @@ naming one of N open invoices. Measured in one run on the same machine:
 """
 
 import base64
-import contextlib
 import os
 import time
-from collections import defaultdict
-from unittest.mock import patch
 
 import mt940
 
@@ -23,6 +20,8 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.bank_mt940_reconcile.parsers import mt940_dialect
 from odoo.addons.bank_mt940_reconcile.parsers.mt940_writer import build_mt940
+
+from .timing import timed_methods
 
 BANK_IBAN = "NL91ABNA0417164300"
 
@@ -39,7 +38,6 @@ def _best_of(function, runs=3):
     return best
 
 
-@contextlib.contextmanager
 def odoo_steps(env):
     """Seconds spent in Odoo's own steps of the import (summed over chunks):
     the statement-line create, the reconciliation, and the chatter messages
@@ -56,23 +54,7 @@ def odoo_steps(env):
             "_track_finalize",
         ),
     }
-    seconds = defaultdict(float)
-
-    def timed(name, method):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                seconds[name] += time.perf_counter() - started
-
-        return wrapper
-
-    with contextlib.ExitStack() as stack:
-        for name, (owner, attribute) in steps.items():
-            method = getattr(owner, attribute)
-            stack.enter_context(patch.object(owner, attribute, timed(name, method)))
-        yield seconds
+    return timed_methods(steps)
 
 
 @tagged("post_install", "-at_install", "benchmark")

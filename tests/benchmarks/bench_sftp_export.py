@@ -30,8 +30,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import defaultdict
-from unittest.mock import patch
 
 import psutil
 
@@ -40,6 +38,8 @@ from odoo.tools import SQL
 
 from odoo.addons.sftp_export.services import sftp_client
 from odoo.addons.sftp_export.tests.common import SftpExportCase
+
+from .timing import timed_methods
 
 N_BILLS = int(os.environ.get("BENCH_SFTP_BILLS", "10000"))
 N_PDFS = int(os.environ.get("BENCH_SFTP_PDFS", "1000"))
@@ -68,7 +68,6 @@ def profiled():
         print(out.getvalue())
 
 
-@contextlib.contextmanager
 def step_timer(env):
     """Time the steps of our export separately: {step: seconds}."""
     Run = type(env["sftp.export.run"])
@@ -80,23 +79,7 @@ def step_timer(env):
         "write the zip": (Run, "_write_zip"),
         "upload": (sftp_client.SftpClient, "upload"),
     }
-    seconds = defaultdict(float)
-
-    def timed(name, method):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                seconds[name] += time.perf_counter() - started
-
-        return wrapper
-
-    with contextlib.ExitStack() as stack:
-        for name, (owner, attribute) in steps.items():
-            method = getattr(owner, attribute)
-            stack.enter_context(patch.object(owner, attribute, timed(name, method)))
-        yield seconds
+    return timed_methods(steps)
 
 
 class PeakRss:
