@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..services.csv_writer import ColumnSpec, CsvOptions
-from ..services.paths import safe_name_part
+from ..services.paths import fitting_name, safe_name_part
 from .sftp_export_format_column import sql_readable
 from .sftp_exported_mixin import dataset_models, dataset_selection
 
@@ -114,7 +114,8 @@ class SftpExportFormat(models.Model):
         name = safe_name_part(name)
         if zipped:
             name = name.rsplit(".", 1)[0] + ".zip"
-        return name
+        # A long company or format name must not make the file unsendable.
+        return fitting_name(name)
 
     def _rows(self, records, columns=None, extra_fields=()):
         """Yield one row of plain values per record (in the records' order), one

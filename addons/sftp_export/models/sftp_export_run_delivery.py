@@ -25,6 +25,7 @@ from odoo.fields import Domain
 from odoo.tools.misc import format_datetime
 
 from ..services import export_file
+from ..services.paths import PathError
 from ..services.sftp_client import SftpError
 
 _logger = logging.getLogger(__name__)
@@ -287,7 +288,7 @@ class SftpExportRun(models.Model):
 
 def _text(env, error):
     """An error's message in the user's language."""
-    if isinstance(error, SftpError):
+    if isinstance(error, SftpError | PathError):
         return env._(error.message)
     if isinstance(error, UserError):
         return error.args[0]

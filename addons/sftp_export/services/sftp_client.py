@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from odoo.tools.translate import LazyTranslate
 
+from . import sftp_transfer
 from .paths import (
     numbered_name,
     remote_path,
@@ -34,15 +35,8 @@ _logger = logging.getLogger(__name__)
 
 TIMEOUT = 20  # seconds for connecting, the SSH handshake, authentication and each read
 KEEPALIVE = 15  # seconds between keepalive messages on an idle session
-MIN_CHUNK = 4096
-COMPARE_CHUNK = 1024 * 1024
 # Exports of one second share a name: they get numbers, up to this many.
 MAX_SAME_NAME = 100
-# Bytes an SFTP write request adds around its data: length, type, request id,
-# handle length, offset, data length (the handle itself comes on top).
-WRITE_REQUEST_OVERHEAD = 4 + 1 + 4 + 4 + 8 + 4
-# Bytes paramiko keeps free in every channel packet for the SSH header.
-CHANNEL_HEADER = 64
 
 
 class SftpError(Exception):
@@ -279,29 +273,31 @@ class SftpClient:
         name = validate_file_name(file_name)
         with self.session() as sftp:
             temporary = posixpath.join(directory, f".{uuid.uuid4().hex}.part")
-            sent = False
+            final = remote_path(directory, name)
+            # Whatever ends this attempt, no temporary file stays behind
+            # unless it was renamed to its final name.
+            written = renamed = False
             try:
                 for number in range(1, MAX_SAME_NAME + 1):
                     final = remote_path(directory, numbered_name(name, number))
-                    found = _holds(sftp, final, fileobj)
-                    if found is None and not sent:
+                    found = sftp_transfer.holds(sftp, final, fileobj)
+                    if found is None and not written:
+                        written = True
                         fileobj.seek(0)
-                        _put(sftp, fileobj, temporary)
-                        sent = True
+                        sftp_transfer.put(sftp, fileobj, temporary)
                         # Checked again just before the rename: the upload took time.
-                        found = _holds(sftp, final, fileobj)
+                        found = sftp_transfer.holds(sftp, final, fileobj)
                     if found is None:
                         sftp.posix_rename(temporary, final)
+                        renamed = True
                         return final, True
                     if found:
-                        if sent:
-                            _discard(sftp, temporary)
                         return final, False
             except (paramiko.SSHException, EOFError, OSError) as error:
-                _discard(sftp, temporary)
                 raise self._classify(error, final) from error
-            if sent:
-                _discard(sftp, temporary)
+            finally:
+                if written and not renamed:
+                    sftp_transfer.discard(sftp, temporary)
         raise SftpError(
             _lt(
                 "The folder on the server already holds %(count)s other files "
@@ -349,61 +345,3 @@ class SftpClient:
                 path=path,
             )
         )
-
-
-def _discard(sftp, path):
-    # The connection may be gone already; a stale .part file is harmless.
-    with contextlib.suppress(OSError, paramiko.SSHException, EOFError):
-        sftp.remove(path)
-
-
-def _size(fileobj):
-    fileobj.seek(0, io.SEEK_END)
-    return fileobj.tell()
-
-
-def _holds(sftp, path, fileobj):
-    """Does path on the server hold exactly the bytes of fileobj? None when
-    there is no file by that name, False when it holds another file."""
-    try:
-        remote_size = sftp.stat(path).st_size
-    except OSError as error:
-        if getattr(error, "errno", None) == errno.ENOENT:
-            return None
-        raise
-    if remote_size != _size(fileobj):
-        return False
-    fileobj.seek(0)
-    with sftp.open(path, "rb") as remote:
-        remote.prefetch(remote_size)
-        while chunk := fileobj.read(COMPARE_CHUNK):
-            if remote.read(len(chunk)) != chunk:
-                return False
-    return True
-
-
-def _put(sftp, fileobj, path):
-    """sftp.putfo(fileobj, path, confirm=True) with requests sized to the channel.
-
-    Write requests are pipelined (no wait for each answer) and sized so that
-    each fits one SSH packet: paramiko's default 32 KiB requests take two
-    packets each, doubling the packets to encrypt and send. One stat at the end
-    checks the server holds every byte.
-    """
-    with sftp.open(path, "wb", bufsize=0) as remote:
-        remote.set_pipelined(True)
-        chunk = max(
-            MIN_CHUNK,
-            sftp.sock.out_max_packet_size
-            - CHANNEL_HEADER
-            - WRITE_REQUEST_OVERHEAD
-            - len(remote.handle),
-        )
-        size = 0
-        while data := fileobj.read(chunk):
-            remote.write(data)
-            size += len(data)
-    stored = sftp.stat(path).st_size
-    if stored != size:
-        raise OSError(f"{stored} of {size} bytes arrived")
-    return size

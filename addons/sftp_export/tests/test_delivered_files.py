@@ -186,6 +186,8 @@ class TestDeliveredFiles(SftpExportCase):
             # Paths in a pattern never leave the configured directory.
             ("../../etc/{date}.csv", r"etc_\d{8}\.csv"),
             ("/etc/passwd", r"etc_passwd"),
+            # Too long for a file name: shortened before the extension.
+            ("{format}-" + "x" * 250 + ".csv", r"Test_format-x{184}\.csv"),
         ]
         for pattern, expected in cases:
             with self.subTest(pattern=pattern):

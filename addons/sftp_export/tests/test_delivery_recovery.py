@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.sftp_export.models import sftp_export_run_delivery
-from odoo.addons.sftp_export.services import sftp_client
+from odoo.addons.sftp_export.services import sftp_transfer
 
 from .common import SftpServerCase
 from .test_sftp_client import CallAtRead
@@ -62,14 +62,14 @@ class TestDeliveryRecovery(SftpServerCase):
     def test_a_connection_cut_mid_upload_is_delivered_by_the_next_attempt(self):
         bill = self.make_bill(ref="X" * 20)
         schedule = self.make_schedule()
-        real_put = sftp_client._put
+        real_put = sftp_transfer.put
 
         def put_and_cut(sftp, fileobj, path):
             data = fileobj.read()
             half = CallAtRead(data, len(data) // 2, self.sshd.kill_sessions)
             return real_put(sftp, half, path)
 
-        with patch.object(sftp_client, "_put", put_and_cut):
+        with patch.object(sftp_transfer, "put", put_and_cut):
             run = self.export(schedule)
         self.assertEqual(run.state, "ready")
         self.assertIn("The connection broke off while", run.error)

@@ -5,7 +5,10 @@ import datetime
 from odoo.tests import BaseCase
 
 from odoo.addons.sftp_export.services.paths import (
+    MAX_NAME_LENGTH,
     PathError,
+    fitting_name,
+    numbered_name,
     remote_path,
     validate_directory,
     validate_file_name,
@@ -31,6 +34,23 @@ class TestPaths(BaseCase):
         for bad in ("../bills.csv", "/etc/passwd", "a/b.csv", ".hidden", "", " x.csv"):
             with self.assertRaises(PathError, msg=bad):
                 validate_file_name(bad)
+        with self.assertRaises(PathError) as caught:
+            validate_file_name("x" * (MAX_NAME_LENGTH + 1) + ".csv")
+        self.assertIn("shorten the file name pattern", str(caught.exception))
+
+    def test_numbered_and_shortened_names_stay_valid(self):
+        self.assertEqual(numbered_name("bills.csv", 1), "bills.csv")
+        self.assertEqual(numbered_name("bills.csv", 12), "bills_12.csv")
+        self.assertEqual(numbered_name("README", 2), "README_2")
+        longest = "a" * (MAX_NAME_LENGTH - 4) + ".zip"
+        for number in (2, 10, 100):
+            name = numbered_name(longest, number)
+            self.assertEqual(len(name), MAX_NAME_LENGTH)
+            self.assertTrue(name.endswith(f"_{number}.zip"))
+            self.assertEqual(validate_file_name(name), name)
+        self.assertEqual(fitting_name("bills.csv"), "bills.csv")
+        self.assertEqual(fitting_name("b" * 300 + ".csv"), "b" * 196 + ".csv")
+        self.assertEqual(fitting_name("c" * 300), "c" * MAX_NAME_LENGTH)
 
 
 class TestNextExport(BaseCase):

@@ -10,6 +10,7 @@ from odoo.tests import BaseCase
 from odoo.tools import mute_logger
 
 from odoo.addons.sftp_export.services import sftp_client
+from odoo.addons.sftp_export.services.paths import MAX_NAME_LENGTH
 from odoo.addons.sftp_export.services.sftp_client import (
     HostKeyMismatchError,
     RetryableSftpError,
@@ -119,6 +120,16 @@ class TestAgainstOpenSsh(BaseCase):
         self.assertEqual(self.files(), ["bills.csv", "bills_2.csv"])
         path, sent = self.client().upload(io.BytesIO(b"y" * 300_000), "bills.csv")
         self.assertEqual((path.rsplit("/", 1)[1], sent), ("bills_2.csv", False))
+
+    def test_a_name_of_the_longest_length_still_gets_a_numbered_name(self):
+        name = "b" * (MAX_NAME_LENGTH - 4) + ".csv"
+        (self.sshd.upload_dir / name).write_bytes(b"another export")
+        path, sent = self.client().upload(io.BytesIO(b"mine"), name)
+        numbered = path.rsplit("/", 1)[1]
+        self.assertTrue(sent)
+        self.assertEqual(numbered, "b" * (MAX_NAME_LENGTH - 6) + "_2.csv")
+        self.assertEqual((self.sshd.upload_dir / numbered).read_bytes(), b"mine")
+        self.assertEqual(self.files(), sorted([name, numbered]), "no .part left")
 
     def test_a_folder_full_of_same_name_files_is_refused_with_what_to_do(self):
         for number in range(1, sftp_client.MAX_SAME_NAME + 1):
