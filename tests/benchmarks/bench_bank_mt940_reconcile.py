@@ -130,20 +130,27 @@ class BenchMt940(TransactionCase):
             }
             for t in statement.transactions
         ]
-        # The two sides alternate, each rolled back after: a busy moment of
-        # the machine falls on one round, not on one side.
+        # The two sides alternate, each rolled back after, and take turns to
+        # go first: a busy moment of the machine falls on one round, not on
+        # one side, and neither side always runs after the other's rolled-back
+        # entries (dead rows the journal's sequence lookups still pass over).
         results = []
         for number in range(1, ROUNDS + 1):
+            ours_first = number % 2 == 0
+            if ours_first:
+                full, steps = self._rolled_back(self._import_file, self._check_import)
             bare, _steps = self._rolled_back(
                 lambda: self.env["account.bank.statement.line"].create(vals),
                 lambda lines: self.assertEqual(len(lines), N),
             )
-            full, steps = self._rolled_back(self._import_file, self._check_import)
+            if not ours_first:
+                full, steps = self._rolled_back(self._import_file, self._check_import)
             results.append((bare, full))
+            first = "ours" if ours_first else "bare create"
             print(
-                f"  round {number}: bare create {bare:.1f} s, ours (parse + match "
-                f"+ lines + reconcile) {full:.1f} s, ratio {full / bare:.2f}x "
-                "(goal <= 1.5x)\n  of ours: "
+                f"  round {number} ({first} first): bare create {bare:.1f} s, "
+                f"ours (parse + match + lines + reconcile) {full:.1f} s, "
+                f"ratio {full / bare:.2f}x (goal <= 1.5x)\n  of ours: "
                 + ", ".join(
                     f"{name} {seconds:.1f} s ({seconds / bare:.2f}x the bare create)"
                     for name, seconds in steps.items()
