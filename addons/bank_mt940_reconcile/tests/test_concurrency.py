@@ -209,6 +209,7 @@ class TestConcurrentSessions(TransactionCase):
 
         seen = []
         with (
+            patch.object(bank_mt940_file_import, "FIRST_CHUNK_SIZE", 250),
             patch.object(bank_mt940_file_import, "CHUNK_SIZE", 250),
             patch.object(IrCron, "_commit_progress", time_is_up),
         ):

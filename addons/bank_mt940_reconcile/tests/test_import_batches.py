@@ -16,14 +16,16 @@ from .common import Mt940Common, build_mt940
 class TestImportBatches(Mt940Common):
     def test_chunk_fits_in_the_time_left(self):
         chunk_size = bank_mt940_file_import._chunk_size
-        # No chunk timed yet, or no end time (a request): a full chunk.
+        # No chunk timed yet: a small first chunk, whatever the time left.
         self.assertEqual(chunk_size(None, 5.0), 50)
-        self.assertEqual(chunk_size(2.0, float("inf")), 50)
+        self.assertEqual(chunk_size(None, float("inf")), 50)
+        # Timed, and no end time (a request): a full chunk.
+        self.assertEqual(chunk_size(2.0, float("inf")), 250)
         # 5 transactions a second and 4 seconds left: 20.
         self.assertEqual(chunk_size(5.0, 4.0), 20)
         # Never fewer than 10, never more than a full chunk.
         self.assertEqual(chunk_size(5.0, 0.1), 10)
-        self.assertEqual(chunk_size(500.0, 4.0), 50)
+        self.assertEqual(chunk_size(500.0, 4.0), 250)
 
     def test_cron_run_ends_with_a_smaller_chunk_then_resumes(self):
         invoice = self.create_invoice(70)
