@@ -27,6 +27,8 @@ from odoo.tools import SQL
 
 from odoo.addons.accounting_connector.backends import AccountingBackend
 
+from .timing import vacuum
+
 TASKS = 10_000
 DOSSIERS = 100
 WORKERS = 2
@@ -114,12 +116,7 @@ def _reset(dossier_ids):
 
 def _vacuum():
     """Both loops start from a table without dead rows."""
-    with Registry(get_db_name()).cursor() as cr:
-        cr._cnx.autocommit = True  # VACUUM cannot run in a transaction
-        try:
-            cr.execute("VACUUM ANALYZE accounting_task")
-        finally:
-            cr._cnx.autocommit = False
+    vacuum("VACUUM ANALYZE accounting_task")
 
 
 def _baseline(dossier_ids):

@@ -19,14 +19,12 @@ import time
 import mt940
 
 from odoo import fields
-from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, tagged
-from odoo.tests.common import get_db_name
 
 from odoo.addons.bank_mt940_reconcile.parsers import mt940_dialect
 from odoo.addons.bank_mt940_reconcile.parsers.mt940_writer import build_mt940
 
-from .timing import timed_methods
+from .timing import timed_methods, vacuum
 
 BANK_IBAN = "NL91ABNA0417164300"
 
@@ -49,15 +47,10 @@ def _vacuum():
     """The rows of the rolled-back run before removed (they are dead): every
     run starts from the same tables, as in a database autovacuum keeps. Dead
     rows slow the next run's lookups in the journal (measured: the bare
-    create took 116 s first and 152 s after a rolled-back import)."""
-    with Registry(get_db_name()).cursor() as cr:
-        cr._cnx.autocommit = True  # VACUUM cannot run in a transaction
-        try:
-            # SKIP_LOCKED: a table this test's transaction locks is left as
-            # it is rather than waited for.
-            cr.execute("VACUUM (SKIP_LOCKED)")
-        finally:
-            cr._cnx.autocommit = False
+    create took 116 s first and 152 s after a rolled-back import).
+    SKIP_LOCKED: a table this test's transaction locks is left as it is
+    rather than waited for."""
+    vacuum("VACUUM (SKIP_LOCKED)")
 
 
 def odoo_steps(env):
