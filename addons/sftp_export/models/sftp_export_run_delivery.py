@@ -1,6 +1,7 @@
 """The cron's work on the history lines: build the file, then deliver it.
 
 queued --build--> ready --(commit)--> upload --> delivered --(commit)
+(the login to the server is made while the file is built: connect_ahead).
 A worker that dies after the upload but before its commit leaves the line
 "ready": the next run finds the identical file under the final name on the
 server and only records the delivery (SftpClient.upload never renames twice).
@@ -76,10 +77,11 @@ class SftpExportRun(models.Model):
         """Make the file of a queued line, commit it "ready", upload it from
         the temporary file it was written to."""
         Cron = self.env["ir.cron"]
-        with tempfile.TemporaryFile() as built:
+        with tempfile.TemporaryFile() as built, contextlib.ExitStack() as stack:
+            client = self._client_for_build(stack)
             try:
                 with self.env.cr.savepoint():
-                    self._build(built)
+                    self._build(built, client)
             except Exception:
                 # A bug must not stop the other lines, nor come back forever.
                 _logger.exception("SFTP export %s: the file failed", self.id)
@@ -94,7 +96,19 @@ class SftpExportRun(models.Model):
             if self.state == "ready" and self.try_lock_for_update(
                 allow_referencing=True
             ):
-                self._deliver(built)
+                self._deliver(built, client)
+
+    def _client_for_build(self, stack):
+        """The SFTP client of the line's server, closed when the stack ends;
+        None when its settings are incomplete (the delivery says what to do)."""
+        if not self.server_id:
+            return None
+        try:
+            client = self.server_id._sftp_client()
+        except UserError:
+            return None
+        stack.callback(client.close)
+        return client
 
     def _lang(self):
         # Odoo runs crons without a language: what the run keeps (errors,
@@ -102,9 +116,13 @@ class SftpExportRun(models.Model):
         return self.company_id.partner_id.lang or self.env.user.lang or "en_US"
 
     # -- build ------------------------------------------------------------------
-    def _build(self, target):
+    def _build(self, target, client=None):
         """Make the file of a queued line into the binary file target; keep
-        its CSV as the line's attachment."""
+        its CSV as the line's attachment.
+
+        Once there is something to send, client (when given) logs in to the
+        server while the file is made: the login's round trips to a distant
+        server then add nothing to the export's time."""
         self.ensure_one()
         line = self.schedule_line_id
         if not line or not self.server_id:
@@ -122,6 +140,8 @@ class SftpExportRun(models.Model):
                 self.state = "skipped"
                 self.schedule_id._post_run_feed(self)
                 return
+            if client:
+                client.connect_ahead()
             csv_name = line.format_id._file_name(local_now)
             file_name = line.format_id._file_name(
                 local_now, zipped=line.include_attachments
@@ -218,9 +238,9 @@ class SftpExportRun(models.Model):
             yield target
 
     # -- deliver ----------------------------------------------------------------
-    def _deliver(self, built=None):
-        """One upload attempt of a ready line: of the file just built, or of the
-        kept file."""
+    def _deliver(self, built=None, client=None):
+        """One upload attempt of a ready line: of the file just built (with
+        the client that logged in meanwhile), or of the kept file."""
         self.ensure_one()
         self.attempts += 1
         with contextlib.ExitStack() as stack:
@@ -230,7 +250,7 @@ class SftpExportRun(models.Model):
                     if built is not None
                     else stack.enter_context(self._file_to_send())
                 )
-                client = self.server_id._sftp_client()
+                client = client or self.server_id._sftp_client()
                 self.remote_path = self.server_id._remote_url(self.file_name)
                 final, _sent = client.upload(fileobj, self.file_name)
             except SftpError as error:

@@ -7,6 +7,7 @@ Messages are written once, with _lt: the Odoo layer shows them in the user's
 language (env._(error.message)), str(error) is the English text for the log.
 """
 
+import concurrent.futures
 import contextlib
 import errno
 import io
@@ -144,6 +145,7 @@ class SftpClient:
         self.timeout = TIMEOUT if timeout is None else timeout
         self.server_fingerprint = ""
         self._transport = None
+        self._ahead = None  # the connection connect_ahead() is making
 
     # -- the seam ---------------------------------------------------------------
     def _connect__(self):
@@ -229,9 +231,38 @@ class SftpClient:
         if not transport.is_authenticated():
             raise refused
 
+    def connect_ahead(self):
+        """Start connecting and logging in on a helper thread while the caller
+        goes on (making the file): the next session() takes that connection,
+        or its error. Nothing is sent before that session; close() ends a
+        connection no session took. The helper thread only talks to the
+        server, never to the database."""
+        if self._ahead is None:
+            pool = concurrent.futures.ThreadPoolExecutor(1, "sftp-connect")
+            self._ahead = pool.submit(self._connect__)
+            pool.shutdown(wait=False)
+
+    def close(self):
+        """Close the connection made ahead if no session took it (without
+        waiting for a login still under way)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.add_done_callback(_close_connection)
+
+    def _connection(self):
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return self._connect__()
+        transport, sftp = ahead.result()
+        if transport.is_active():
+            return transport, sftp
+        # Cut while the file was made (an idle timeout): once more, now.
+        transport.close()
+        return self._connect__()
+
     @contextlib.contextmanager
     def session(self):
-        transport, sftp = self._connect__()
+        transport, sftp = self._connection()
         self._transport = transport
         try:
             yield sftp
@@ -345,3 +376,9 @@ class SftpClient:
                 path=path,
             )
         )
+
+
+def _close_connection(ahead):
+    if ahead.exception() is None:
+        transport, _sftp = ahead.result()
+        transport.close()

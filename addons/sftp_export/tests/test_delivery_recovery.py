@@ -1,5 +1,6 @@
 """Nothing lost, nothing twice: a worker killed between "ready" and
-"delivered", a connection cut mid-upload, and the cron's bounded steps."""
+"delivered", a connection cut mid-upload, the cron's bounded steps, and the
+one login of a delivery (made while the file is made)."""
 
 from unittest.mock import patch
 
@@ -10,6 +11,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.sftp_export.models import sftp_export_run_delivery
 from odoo.addons.sftp_export.services import sftp_transfer
+from odoo.addons.sftp_export.services.sftp_client import SftpClient
 
 from .common import SftpServerCase
 from .test_sftp_client import CallAtRead
@@ -138,3 +140,39 @@ class TestDeliveryRecovery(SftpServerCase):
         self.run_cron()
         self.assertEqual((run.state, run.file_name), ("delivered", numbered))
         self.assertEqual(self.remote_files(), [taken, numbered], "not a _3 copy")
+
+    def test_the_login_is_made_once_while_the_file_is_made(self):
+        self.make_bill()
+        schedule = self.make_schedule()
+        Line = type(self.env["sftp.export.schedule.line"])
+        events = []
+        with (
+            _recorded(SftpClient, "connect_ahead", events),
+            _recorded(SftpClient, "_connect__", events),
+            _recorded(Line, "_csv_data", events),
+        ):
+            run = self.export(schedule)
+        self.assertEqual(run.state, "delivered")
+        self.assertEqual(self.remote_files(), [run.file_name])
+        self.assertEqual(events.count("_connect__"), 1, "one login")
+        self.assertLess(
+            events.index("connect_ahead"),
+            events.index("_csv_data"),
+            "the login starts before the file is written",
+        )
+        # Nothing to export: no login at all.
+        events.clear()
+        with _recorded(SftpClient, "_connect__", events):
+            self.assertEqual(self.export(schedule).state, "skipped")
+        self.assertEqual(events, [])
+
+
+def _recorded(owner, name, events):
+    """Patch owner.name to note its name in events at each call."""
+    real = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        events.append(name)
+        return real(*args, **kwargs)
+
+    return patch.object(owner, name, wrapper)

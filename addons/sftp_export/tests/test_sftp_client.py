@@ -5,6 +5,8 @@ is on the server already (delivered once, never renamed twice)."""
 import io
 import socket
 import threading
+import time
+from unittest.mock import patch
 
 from odoo.tests import BaseCase
 from odoo.tools import mute_logger
@@ -203,6 +205,45 @@ class TestAgainstOpenSsh(BaseCase):
         finals = [name for name in self.files() if not name.startswith(".")]
         self.assertEqual(finals, ["bills.csv"])
 
+    def test_the_login_made_while_the_file_is_made_is_used_once(self):
+        client = self.client()
+        with patch.object(client, "_connect__", wraps=client._connect__) as connect:
+            client.connect_ahead()
+            path, sent = client.upload(io.BytesIO(b"ahead"), "ahead.csv")
+        self.assertEqual(path, f"{self.sshd.upload_dir}/ahead.csv")
+        self.assertTrue(sent)
+        self.assertEqual(connect.call_count, 1, "one login for the delivery")
+        self.assertEqual((self.sshd.upload_dir / "ahead.csv").read_bytes(), b"ahead")
+
+    def test_a_login_cut_while_the_file_is_made_is_made_again(self):
+        client = self.client()
+        client.connect_ahead()
+        transport, _sftp = client._ahead.result()
+        self.sshd.kill_sessions()  # an idle connection dropped by a firewall
+        _wait_until(lambda: not transport.is_active())
+        _path, sent = client.upload(io.BytesIO(b"again"), "again.csv")
+        self.assertTrue(sent)
+        self.assertEqual(self.files(), ["again.csv"])
+
+    def test_a_changed_host_key_found_ahead_stops_the_upload(self):
+        trusted = self.client().probe()
+        self.sshd.restart_with_new_host_key()
+        self.addCleanup(self.sshd.restore_host_key)
+        pinned = self.client(host_key_fingerprint=trusted)
+        pinned.connect_ahead()
+        with self.assertRaisesRegex(HostKeyMismatchError, "instead of the trusted"):
+            pinned.upload(io.BytesIO(b"x"), "a.csv")
+        self.assertEqual(self.files(), [], "nothing sent to an unknown server")
+
+    def test_close_ends_a_login_no_upload_took(self):
+        client = self.client()
+        client.connect_ahead()
+        ahead = client._ahead
+        client.close()  # the file could not be made: nothing to send
+        transport, _sftp = ahead.result()
+        _wait_until(lambda: not transport.is_active())
+        self.assertFalse(transport.is_active())
+
     def test_server_stopped_mid_upload(self):
         with self.assertRaises(RetryableSftpError):
             self.client().upload(
@@ -247,3 +288,9 @@ class TestAgainstOpenSsh(BaseCase):
         thread.join(5)
         for connection, _address in accepted:
             connection.close()
+
+
+def _wait_until(condition, seconds=5):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
